@@ -1,0 +1,1 @@
+"""arXiv: category taxonomy, id extraction, listing and metadata clients."""

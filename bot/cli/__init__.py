@@ -1,0 +1,20 @@
+"""The `hotpapers` command line (typer). Each group of commands lives in its own
+module and registers itself on `app`; `main()` is the console script."""
+
+from __future__ import annotations
+
+from bot.cli.app import app
+from bot.cli import (  # noqa: F401  (each module registers its commands on `app`)
+    archive_cmds,
+    digest_cmds,
+    live_cmds,
+    post_cmds,
+    service_cmds,
+)
+
+
+def main() -> None:
+    app()
+
+
+__all__ = ["app", "main"]

@@ -1,0 +1,69 @@
+"""The typer application and the helpers every command module shares."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import AsyncIterator, Coroutine
+from contextlib import asynccontextmanager
+from typing import Any, NoReturn, TypeVar
+
+import typer
+from rich.console import Console
+
+from bot.core import Core
+from bot.settings import get_settings
+
+app = typer.Typer(
+    name="hotpapers",
+    help="Hot Papers: the arXiv papers everyone is talking about, posted to Discord and Slack.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+out = Console(highlight=False, soft_wrap=False)
+err = Console(stderr=True, highlight=False)
+
+T = TypeVar("T")
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    """Print a one-line error (never a traceback) and exit."""
+    err.print(f"[bold red]error:[/] {message}", markup=True, highlight=False)
+    raise typer.Exit(code)
+
+
+def run(coro: Coroutine[Any, Any, T]) -> T:
+    try:
+        return asyncio.run(coro)
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+@asynccontextmanager
+async def open_core(*, load_sample: bool = True, with_builder: bool = False) -> AsyncIterator[Core]:
+    """The core on the configured store. `with_builder` enables on-demand builds of
+    past days from live sources (see `bot.digest`)."""
+    settings = get_settings()
+    builder = None
+    session = None
+    if with_builder:
+        from bot.digest import on_demand_builder
+
+        builder, session = await on_demand_builder(settings)
+    try:
+        core = await Core.open(settings, builder=builder, load_sample=load_sample)
+    except Exception as exc:  # a bad URL or unreachable database: one line, no traceback
+        if session is not None:
+            await session.close()
+        fail(f"cannot open the database ({type(exc).__name__}: {str(exc).splitlines()[0]}); "
+             "check HOTPAPERS_DATABASE_URL")
+    try:
+        yield core
+    finally:
+        await core.close()
+        if session is not None:
+            await session.close()

@@ -1,0 +1,1 @@
+"""Commands: archive_cmds (placeholder until its module lands)."""

@@ -1,0 +1,1 @@
+"""Commands: digest_cmds (placeholder until its module lands)."""

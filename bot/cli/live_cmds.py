@@ -1,0 +1,1 @@
+"""Commands: live_cmds (placeholder until its module lands)."""

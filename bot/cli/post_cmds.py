@@ -1,0 +1,1 @@
+"""Commands: post_cmds (placeholder until its module lands)."""

@@ -1,0 +1,1 @@
+"""Commands: service_cmds (placeholder until its module lands)."""

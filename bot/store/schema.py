@@ -1,0 +1,149 @@
+"""The database schema (SQLAlchemy Core). Alembic migrations in `migrations/` create it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    false,
+)
+from sqlalchemy.engine import Dialect
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """Aware UTC datetimes on every backend (SQLite keeps no offset: store naive UTC)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC).replace(tzinfo=None)  # type: ignore[no-any-return]
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC)  # type: ignore[no-any-return]
+
+
+metadata = MetaData()
+
+digests = Table(
+    "digests",
+    metadata,
+    Column("date", Date, primary_key=True),
+    Column("counted_at", UTCDateTime, nullable=False),
+    Column("sources", JSON, nullable=False),
+    Column("failed_sources", JSON, nullable=False),
+    Column("listing", JSON, nullable=False),
+    Column("title", Text, nullable=False, server_default=""),
+    Column("meta", JSON, nullable=False),
+    Column("stored_at", UTCDateTime, nullable=False),
+)
+
+papers = Table(
+    "papers",
+    metadata,
+    Column("arxiv_id", String(64), primary_key=True),
+    Column("title", Text, nullable=False),
+    Column("authors", JSON, nullable=False),
+    Column("categories", JSON, nullable=False),
+    Column("abstract", Text, nullable=False),
+)
+
+digest_papers = Table(
+    "digest_papers",
+    metadata,
+    Column("date", Date, ForeignKey("digests.date", ondelete="CASCADE"), primary_key=True),
+    Column("arxiv_id", String(64), ForeignKey("papers.arxiv_id"), primary_key=True),
+    Column("rank", Integer, nullable=False),
+    Column("score", Integer, nullable=False),
+    Column("reposts", Integer, nullable=False),
+    Column("likes", Integer, nullable=False),
+    Column("by_source", JSON, nullable=False),
+    Index("ix_digest_papers_date_rank", "date", "rank"),
+)
+
+mentions = Table(
+    "mentions",
+    metadata,
+    Column("source", String(32), primary_key=True),
+    Column("url", String(512), primary_key=True),
+    Column("arxiv_ids", JSON, nullable=False),
+    Column("author_name", Text, nullable=False),
+    Column("author_handle", Text, nullable=False),
+    Column("posted_at", UTCDateTime, nullable=True),
+    Column("text", Text, nullable=False),
+    Column("language", String(16), nullable=True),
+    Column("reposts", Integer, nullable=False),
+    Column("likes", Integer, nullable=False),
+    Column("embed_html", Text, nullable=True),
+)
+
+digest_mentions = Table(
+    "digest_mentions",
+    metadata,
+    Column("date", Date, ForeignKey("digests.date", ondelete="CASCADE"), primary_key=True),
+    Column("arxiv_id", String(64), primary_key=True),
+    Column("position", Integer, primary_key=True),
+    Column("source", String(32), nullable=False),
+    Column("url", String(512), nullable=False),
+)
+
+subscriptions = Table(
+    "subscriptions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("platform", String(32), nullable=False),
+    Column("workspace", String(64), nullable=False, server_default=""),
+    Column("channel", String(128), nullable=False),
+    Column("categories", JSON, nullable=False),
+    Column("filters", JSON, nullable=False),
+    Column("min_score", Integer, nullable=False, server_default="0"),
+    Column("max_papers", Integer, nullable=True),
+    Column("paused", Boolean, nullable=False, server_default=false()),
+    Column("pause_reason", Text, nullable=False, server_default=""),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("platform", "channel", name="uq_subscriptions_platform_channel"),
+)
+
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("digest_date", Date, primary_key=True),
+    Column("platform", String(32), primary_key=True),
+    Column("channel", String(128), primary_key=True),
+    Column("part", Integer, primary_key=True),
+    Column("workspace", String(64), nullable=False, server_default=""),
+    Column("status", String(16), nullable=False),
+    Column("message_id", String(128), nullable=True),
+    Column("thread_id", String(128), nullable=True),
+    Column("nonce", String(64), nullable=False, server_default=""),
+    Column("detail", Text, nullable=False, server_default=""),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+kv = Table(
+    "kv",
+    metadata,
+    Column("key", String(128), primary_key=True),
+    Column("value", Text, nullable=False),
+)

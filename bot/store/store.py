@@ -1,0 +1,434 @@
+"""`Store`: the one persistence API the core uses (digests, papers, mentions,
+subscriptions, the delivery ledger and a small key/value table for the scheduler)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from bot.models import Delivery, Digest, Mention, Paper, RankedPaper, SourceCount, Subscription
+from bot.store import schema as t
+from bot.store.migrate import upgrade
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Store:
+    """Async access to the database. Create with `await Store.open(url)`."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.dialect = engine.dialect.name
+
+    @classmethod
+    async def open(cls, url: str, *, migrate: bool = True) -> Store:
+        parsed = make_url(url)
+        kwargs: dict[str, Any] = {}
+        if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            kwargs["connect_args"] = {"timeout": 30}
+        engine = create_async_engine(url, **kwargs)
+        store = cls(engine)
+        if store.dialect == "sqlite":
+            from sqlalchemy import event
+
+            @event.listens_for(engine.sync_engine, "connect")
+            def _pragmas(conn: Any, _record: Any) -> None:
+                cur = conn.cursor()
+                cur.execute("PRAGMA journal_mode=WAL")
+                cur.execute("PRAGMA synchronous=NORMAL")
+                cur.execute("PRAGMA foreign_keys=ON")
+                cur.close()
+
+        if migrate:
+            await store.migrate()
+        return store
+
+    async def migrate(self) -> None:
+        async with self.engine.begin() as conn:
+            await conn.run_sync(upgrade)
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+    # --- helpers -------------------------------------------------------------------
+    def _insert(self, table: t.Table) -> Any:
+        return (postgresql.insert if self.dialect == "postgresql" else sqlite.insert)(table)
+
+    async def _upsert(
+        self,
+        conn: AsyncConnection,
+        table: t.Table,
+        rows: Sequence[dict[str, Any]],
+        keys: Sequence[str],
+        *,
+        update_cols: Iterable[str] | None = None,
+    ) -> None:
+        if not rows:
+            return
+        stmt = self._insert(table)
+        cols = list(update_cols) if update_cols is not None else [
+            c for c in rows[0] if c not in keys
+        ]
+        if cols:
+            stmt = stmt.on_conflict_do_update(
+                index_elements=list(keys), set_={c: stmt.excluded[c] for c in cols}
+            )
+        else:
+            stmt = stmt.on_conflict_do_nothing(index_elements=list(keys))
+        for i in range(0, len(rows), 500):
+            await conn.execute(stmt, list(rows[i : i + 500]))
+
+    # --- papers and mentions -------------------------------------------------------
+    @staticmethod
+    def _paper_row(p: Paper) -> dict[str, Any]:
+        return {
+            "arxiv_id": p.arxiv_id,
+            "title": p.title,
+            "authors": list(p.authors),
+            "categories": list(p.categories),
+            "abstract": p.abstract,
+        }
+
+    @staticmethod
+    def _mention_row(m: Mention) -> dict[str, Any]:
+        return {
+            "source": m.source,
+            "url": m.url,
+            "arxiv_ids": list(m.arxiv_ids),
+            "author_name": m.author_name,
+            "author_handle": m.author_handle,
+            "posted_at": m.posted_at,
+            "text": m.text,
+            "language": m.language,
+            "reposts": m.reposts,
+            "likes": m.likes,
+            "embed_html": m.embed_html,
+        }
+
+    async def save_papers(self, papers: Iterable[Paper]) -> None:
+        rows = list({p.arxiv_id: self._paper_row(p) for p in papers}.values())
+        async with self.engine.begin() as conn:
+            await self._upsert(conn, t.papers, rows, ["arxiv_id"])
+
+    async def get_papers(self, ids: Iterable[str]) -> dict[str, Paper]:
+        wanted = list(set(ids))
+        out: dict[str, Paper] = {}
+        async with self.engine.connect() as conn:
+            for i in range(0, len(wanted), 500):
+                res = await conn.execute(
+                    select(t.papers).where(t.papers.c.arxiv_id.in_(wanted[i : i + 500]))
+                )
+                for r in res.mappings():
+                    out[r["arxiv_id"]] = _paper(r)
+        return out
+
+    # --- digests -------------------------------------------------------------------
+    async def save_digest(self, digest: Digest) -> None:
+        """Store a digest, replacing any stored for that date, in one transaction."""
+        async with self.engine.begin() as conn:
+            await self._save_digest(conn, digest)
+
+    async def save_digests(self, digests: Iterable[Digest]) -> None:
+        async with self.engine.begin() as conn:
+            for d in digests:
+                await self._save_digest(conn, d)
+
+    async def _save_digest(self, conn: AsyncConnection, d: Digest) -> None:
+        await conn.execute(delete(t.digest_mentions).where(t.digest_mentions.c.date == d.date))
+        await conn.execute(delete(t.digest_papers).where(t.digest_papers.c.date == d.date))
+        await self._upsert(
+            conn,
+            t.digests,
+            [
+                {
+                    "date": d.date,
+                    "counted_at": d.counted_at,
+                    "sources": list(d.sources),
+                    "failed_sources": list(d.failed_sources),
+                    "listing": list(d.listing),
+                    "title": d.title,
+                    "meta": dict(d.meta),
+                    "stored_at": _now(),
+                }
+            ],
+            ["date"],
+        )
+        await self._upsert(
+            conn, t.papers, list({rp.paper.arxiv_id: self._paper_row(rp.paper)
+                                  for rp in d.papers}.values()), ["arxiv_id"]
+        )
+        mention_rows = {
+            (m.source, m.url): self._mention_row(m) for rp in d.papers for m in rp.mentions
+        }
+        await self._upsert(conn, t.mentions, list(mention_rows.values()), ["source", "url"])
+        dp_rows = [
+            {
+                "date": d.date,
+                "arxiv_id": rp.paper.arxiv_id,
+                "rank": rp.rank,
+                "score": rp.score,
+                "reposts": rp.reposts,
+                "likes": rp.likes,
+                "by_source": [[s.source, s.reposts, s.likes] for s in rp.by_source],
+            }
+            for rp in d.papers
+        ]
+        if dp_rows:
+            await conn.execute(t.digest_papers.insert(), dp_rows)
+        dm_rows = [
+            {"date": d.date, "arxiv_id": rp.paper.arxiv_id, "position": i,
+             "source": m.source, "url": m.url}
+            for rp in d.papers
+            for i, m in enumerate(rp.mentions)
+        ]
+        if dm_rows:
+            await conn.execute(t.digest_mentions.insert(), dm_rows)
+
+    async def save_mentions(self, mentions: Iterable[Mention]) -> None:
+        rows = list({(m.source, m.url): self._mention_row(m) for m in mentions}.values())
+        async with self.engine.begin() as conn:
+            await self._upsert(conn, t.mentions, rows, ["source", "url"])
+
+    async def get_digest(self, date: dt.date) -> Digest | None:
+        async with self.engine.connect() as conn:
+            head = (
+                await conn.execute(select(t.digests).where(t.digests.c.date == date))
+            ).mappings().first()
+            if head is None:
+                return None
+            rows = (
+                await conn.execute(
+                    select(t.digest_papers, t.papers)
+                    .join(t.papers, t.papers.c.arxiv_id == t.digest_papers.c.arxiv_id)
+                    .where(t.digest_papers.c.date == date)
+                    .order_by(t.digest_papers.c.rank)
+                )
+            ).mappings().all()
+            mrows = (
+                await conn.execute(
+                    select(t.digest_mentions.c.arxiv_id, t.mentions)
+                    .join(
+                        t.mentions,
+                        (t.mentions.c.source == t.digest_mentions.c.source)
+                        & (t.mentions.c.url == t.digest_mentions.c.url),
+                    )
+                    .where(t.digest_mentions.c.date == date)
+                    .order_by(t.digest_mentions.c.arxiv_id, t.digest_mentions.c.position)
+                )
+            ).mappings().all()
+        shown: dict[str, list[Mention]] = {}
+        for r in mrows:
+            shown.setdefault(r["arxiv_id"], []).append(_mention(r))
+        ranked = tuple(
+            RankedPaper(
+                rank=r["rank"],
+                paper=_paper(r),
+                score=r["score"],
+                reposts=r["reposts"],
+                likes=r["likes"],
+                mentions=tuple(shown.get(r["arxiv_id"], ())),
+                by_source=tuple(SourceCount(s, rp, lk) for s, rp, lk in r["by_source"]),
+            )
+            for r in rows
+        )
+        return Digest(
+            date=head["date"],
+            papers=ranked,
+            counted_at=head["counted_at"],
+            sources=tuple(head["sources"]),
+            failed_sources=tuple(head["failed_sources"]),
+            listing=tuple(head["listing"]),
+            title=head["title"],
+            meta=tuple(sorted(head["meta"].items())),
+        )
+
+    async def digest_dates(self) -> list[dt.date]:
+        async with self.engine.connect() as conn:
+            res = await conn.execute(select(t.digests.c.date).order_by(t.digests.c.date))
+            return [r[0] for r in res]
+
+    async def latest_date(self) -> dt.date | None:
+        dates = await self.digest_dates()
+        return dates[-1] if dates else None
+
+    async def nearest_dates(self, date: dt.date, n: int = 2) -> list[dt.date]:
+        """Up to `n` stored dates closest to `date`, in date order."""
+        dates = await self.digest_dates()
+        return sorted(sorted(dates, key=lambda d: (abs((d - date).days), d))[:n])
+
+    async def delete_digest(self, date: dt.date) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(delete(t.digests).where(t.digests.c.date == date))
+
+    # --- subscriptions -------------------------------------------------------------
+    async def save_subscription(self, sub: Subscription) -> Subscription:
+        """Create or replace the subscription of `sub.platform:sub.channel`."""
+        row = {
+            "platform": sub.platform,
+            "workspace": sub.workspace,
+            "channel": sub.channel,
+            "categories": list(sub.categories),
+            "filters": {
+                "include_keywords": list(sub.include_keywords),
+                "exclude_keywords": list(sub.exclude_keywords),
+                "include_authors": list(sub.include_authors),
+                "exclude_authors": list(sub.exclude_authors),
+            },
+            "min_score": sub.min_score,
+            "max_papers": sub.max_papers,
+            "paused": sub.paused,
+            "pause_reason": sub.pause_reason,
+            "created_at": sub.created_at or _now(),
+        }
+        async with self.engine.begin() as conn:
+            await self._upsert(
+                conn, t.subscriptions, [row], ["platform", "channel"],
+                update_cols=[c for c in row if c not in ("platform", "channel", "created_at")],
+            )
+        got = await self.get_subscription(sub.platform, sub.channel)
+        assert got is not None
+        return got
+
+    async def get_subscription(self, platform: str, channel: str) -> Subscription | None:
+        async with self.engine.connect() as conn:
+            r = (
+                await conn.execute(
+                    select(t.subscriptions).where(
+                        (t.subscriptions.c.platform == platform)
+                        & (t.subscriptions.c.channel == channel)
+                    )
+                )
+            ).mappings().first()
+        return _subscription(r) if r else None
+
+    async def list_subscriptions(
+        self, platform: str | None = None, *, include_paused: bool = True
+    ) -> list[Subscription]:
+        q = select(t.subscriptions).order_by(t.subscriptions.c.platform, t.subscriptions.c.channel)
+        if platform:
+            q = q.where(t.subscriptions.c.platform == platform)
+        if not include_paused:
+            q = q.where(t.subscriptions.c.paused.is_(False))
+        async with self.engine.connect() as conn:
+            return [_subscription(r) for r in (await conn.execute(q)).mappings()]
+
+    async def delete_subscription(self, platform: str, channel: str) -> bool:
+        async with self.engine.begin() as conn:
+            res = await conn.execute(
+                delete(t.subscriptions).where(
+                    (t.subscriptions.c.platform == platform) & (t.subscriptions.c.channel == channel)
+                )
+            )
+        return bool(res.rowcount)
+
+    async def set_paused(self, platform: str, channel: str, paused: bool, reason: str = "") -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(t.subscriptions)
+                .where((t.subscriptions.c.platform == platform)
+                       & (t.subscriptions.c.channel == channel))
+                .values(paused=paused, pause_reason=reason)
+            )
+
+    # --- delivery ledger -----------------------------------------------------------
+    async def record_delivery(self, d: Delivery) -> None:
+        row = {
+            "digest_date": d.digest_date,
+            "platform": d.platform,
+            "channel": d.channel,
+            "part": d.part,
+            "workspace": d.workspace,
+            "status": d.status,
+            "message_id": d.message_id,
+            "thread_id": d.thread_id,
+            "nonce": d.nonce,
+            "detail": d.detail,
+            "updated_at": d.updated_at or _now(),
+        }
+        async with self.engine.begin() as conn:
+            await self._upsert(conn, t.deliveries, [row],
+                               ["digest_date", "platform", "channel", "part"])
+
+    async def deliveries(
+        self,
+        digest_date: dt.date | None = None,
+        platform: str | None = None,
+        channel: str | None = None,
+    ) -> list[Delivery]:
+        q = select(t.deliveries).order_by(
+            t.deliveries.c.digest_date, t.deliveries.c.platform, t.deliveries.c.channel,
+            t.deliveries.c.part,
+        )
+        if digest_date is not None:
+            q = q.where(t.deliveries.c.digest_date == digest_date)
+        if platform is not None:
+            q = q.where(t.deliveries.c.platform == platform)
+        if channel is not None:
+            q = q.where(t.deliveries.c.channel == channel)
+        async with self.engine.connect() as conn:
+            return [Delivery(**dict(r)) for r in (await conn.execute(q)).mappings()]
+
+    # --- key/value -----------------------------------------------------------------
+    async def get_value(self, key: str) -> str | None:
+        async with self.engine.connect() as conn:
+            r = (await conn.execute(select(t.kv.c.value).where(t.kv.c.key == key))).first()
+        return r[0] if r else None
+
+    async def set_value(self, key: str, value: str) -> None:
+        async with self.engine.begin() as conn:
+            await self._upsert(conn, t.kv, [{"key": key, "value": value}], ["key"])
+
+
+def _paper(r: Any) -> Paper:
+    return Paper(
+        arxiv_id=r["arxiv_id"],
+        title=r["title"],
+        authors=tuple(r["authors"]),
+        categories=tuple(r["categories"]),
+        abstract=r["abstract"],
+    )
+
+
+def _mention(r: Any) -> Mention:
+    return Mention(
+        source=r["source"],
+        url=r["url"],
+        arxiv_ids=tuple(r["arxiv_ids"]),
+        author_name=r["author_name"],
+        author_handle=r["author_handle"],
+        posted_at=r["posted_at"],
+        text=r["text"],
+        language=r["language"],
+        reposts=r["reposts"],
+        likes=r["likes"],
+        embed_html=r["embed_html"],
+    )
+
+
+def _subscription(r: Any) -> Subscription:
+    f = r["filters"] or {}
+    return Subscription(
+        platform=r["platform"],
+        workspace=r["workspace"],
+        channel=r["channel"],
+        categories=tuple(r["categories"]),
+        include_keywords=tuple(f.get("include_keywords", ())),
+        exclude_keywords=tuple(f.get("exclude_keywords", ())),
+        include_authors=tuple(f.get("include_authors", ())),
+        exclude_authors=tuple(f.get("exclude_authors", ())),
+        min_score=r["min_score"],
+        max_papers=r["max_papers"],
+        paused=bool(r["paused"]),
+        pause_reason=r["pause_reason"],
+        created_at=r["created_at"],
+    )
