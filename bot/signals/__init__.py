@@ -1,0 +1,1 @@
+"""Social signal sources: one module per source, each a `SignalSource`."""
