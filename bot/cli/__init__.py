@@ -3,7 +3,6 @@ module and registers itself on `app`; `main()` is the console script."""
 
 from __future__ import annotations
 
-from bot.cli.app import app
 from bot.cli import (  # noqa: F401  (each module registers its commands on `app`)
     archive_cmds,
     digest_cmds,
@@ -11,6 +10,7 @@ from bot.cli import (  # noqa: F401  (each module registers its commands on `app
     post_cmds,
     service_cmds,
 )
+from bot.cli.app import app
 
 
 def main() -> None:

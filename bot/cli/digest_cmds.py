@@ -1,1 +1,104 @@
-"""Commands: digest_cmds (placeholder until its module lands)."""
+"""Commands: `digest`, `categories`, `db upgrade`, `db current`."""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from bot.arxiv.taxonomy import UnknownCategoryError, taxonomy
+from bot.cli.app import app, db_app, fail, open_core, out, run
+from bot.commands import UsageError, digest_for
+from bot.dates import BadDateError
+from bot.filters import by_categories
+from bot.models import Digest
+
+
+class Format(StrEnum):
+    text = "text"
+    markdown = "markdown"
+    json = "json"
+
+
+def render(digest: Digest, fmt: Format) -> str | None:
+    """The digest as text in `fmt`; None for `text`, which prints with colours."""
+    if fmt is Format.markdown:
+        from bot.render.markdown import render_markdown
+
+        return render_markdown(digest)
+    if fmt is Format.json:
+        from bot.render.json_render import digest_to_dict
+
+        return json.dumps(digest_to_dict(digest), ensure_ascii=False, indent=2) + "\n"
+    return None
+
+
+@app.command()
+def digest(
+    date: Annotated[str, typer.Argument(help="YYYY-MM-DD, today, yesterday or latest")] = "latest",
+    category: Annotated[
+        list[str] | None,
+        typer.Option("--category", "-c", help="keep papers in this category or archive (cs)"),
+    ] = None,
+    top: Annotated[int | None, typer.Option(min=1, help="show only the first N papers")] = None,
+    fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.text,
+    build: Annotated[
+        bool, typer.Option(help="build a missing past day from the live sources")
+    ] = True,
+) -> None:
+    """Print the Hot Papers digest of one announcement day."""
+
+    async def go() -> None:
+        async with open_core(with_builder=build) as core:
+            try:
+                found, notes = await digest_for(core, date)
+                view = by_categories(found, category or ())
+            except (UsageError, BadDateError, UnknownCategoryError) as exc:
+                fail(str(exc))
+            if top is not None:
+                view = view.with_papers(view.papers[:top], renumber=False)
+            text = render(view, fmt)
+            if text is None:
+                from bot.render.text import print_digest
+
+                print_digest(out, view)
+                for note in notes:
+                    out.print(f"[dim]{note}[/dim]")
+            else:
+                out.file.write(text)
+
+    run(go())
+
+
+@app.command()
+def categories(
+    query: Annotated[str, typer.Argument(help="part of a code or name, e.g. vision")] = "",
+) -> None:
+    """List the arXiv categories (code, name, archive), optionally matching QUERY."""
+    found = taxonomy().search(query)
+    if not found:
+        fail(f"no arXiv category matches '{query}'; try `hotpapers categories learning`")
+    table = Table("code", "name", "archive", box=None, header_style="bold")
+    for c in found:
+        alias = f" (alias of {c.alias_of})" if c.alias_of else ""
+        table.add_row(c.code, c.name + alias, c.archive_name)
+    out.print(table)
+    out.print(f"[dim]{len(found)} categories[/dim]")
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply the database migrations (also done on every start)."""
+
+    async def go() -> None:
+        async with open_core(load_sample=False) as core:
+            from bot.store.migrate import current
+
+            async with core.store.engine.connect() as conn:
+                rev = await conn.run_sync(current)
+            out.print(f"database is at revision {rev}")
+
+    run(go())

@@ -8,10 +8,11 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Table, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.sql.elements import ColumnElement
 
 from bot.models import Delivery, Digest, Mention, Paper, RankedPaper, SourceCount, Subscription
 from bot.store import schema as t
@@ -33,8 +34,9 @@ class Store:
     async def open(cls, url: str, *, migrate: bool = True) -> Store:
         parsed = make_url(url)
         kwargs: dict[str, Any] = {}
-        if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        database = parsed.database
+        if parsed.get_backend_name() == "sqlite" and database and database != ":memory:":
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
             kwargs["connect_args"] = {"timeout": 30}
         engine = create_async_engine(url, **kwargs)
         store = cls(engine)
@@ -61,13 +63,13 @@ class Store:
         await self.engine.dispose()
 
     # --- helpers -------------------------------------------------------------------
-    def _insert(self, table: t.Table) -> Any:
+    def _insert(self, table: Table) -> Any:
         return (postgresql.insert if self.dialect == "postgresql" else sqlite.insert)(table)
 
     async def _upsert(
         self,
         conn: AsyncConnection,
-        table: t.Table,
+        table: Table,
         rows: Sequence[dict[str, Any]],
         keys: Sequence[str],
         *,
@@ -303,10 +305,7 @@ class Store:
         async with self.engine.connect() as conn:
             r = (
                 await conn.execute(
-                    select(t.subscriptions).where(
-                        (t.subscriptions.c.platform == platform)
-                        & (t.subscriptions.c.channel == channel)
-                    )
+                    select(t.subscriptions).where(_is_channel(platform, channel))
                 )
             ).mappings().first()
         return _subscription(r) if r else None
@@ -325,9 +324,7 @@ class Store:
     async def delete_subscription(self, platform: str, channel: str) -> bool:
         async with self.engine.begin() as conn:
             res = await conn.execute(
-                delete(t.subscriptions).where(
-                    (t.subscriptions.c.platform == platform) & (t.subscriptions.c.channel == channel)
-                )
+                delete(t.subscriptions).where(_is_channel(platform, channel))
             )
         return bool(res.rowcount)
 
@@ -335,8 +332,7 @@ class Store:
         async with self.engine.begin() as conn:
             await conn.execute(
                 update(t.subscriptions)
-                .where((t.subscriptions.c.platform == platform)
-                       & (t.subscriptions.c.channel == channel))
+                .where(_is_channel(platform, channel))
                 .values(paused=paused, pause_reason=reason)
             )
 
@@ -387,6 +383,10 @@ class Store:
     async def set_value(self, key: str, value: str) -> None:
         async with self.engine.begin() as conn:
             await self._upsert(conn, t.kv, [{"key": key, "value": value}], ["key"])
+
+
+def _is_channel(platform: str, channel: str) -> ColumnElement[bool]:
+    return (t.subscriptions.c.platform == platform) & (t.subscriptions.c.channel == channel)
 
 
 def _paper(r: Any) -> Paper:

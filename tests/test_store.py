@@ -1,0 +1,79 @@
+"""The store on SQLite and on the local PostgreSQL server."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+from bot.models import Delivery, Subscription
+from bot.store import Store
+from tests import factories
+
+
+async def test_digest_round_trip_and_idempotent_save(any_store: Store) -> None:
+    d = factories.digest()
+    await any_store.save_digest(d)
+    await any_store.save_digest(d)
+    got = await any_store.get_digest(d.date)
+    assert got == d
+    assert await any_store.digest_dates() == [d.date]
+
+
+async def test_saving_again_replaces_the_day(any_store: Store) -> None:
+    d = factories.digest()
+    await any_store.save_digest(d)
+    smaller = d.with_papers(d.papers[:2])
+    await any_store.save_digest(smaller)
+    got = await any_store.get_digest(d.date)
+    assert got is not None and [p.paper.arxiv_id for p in got.papers] == ["2108.00001", "2108.00002"]
+
+
+async def test_missing_day_and_nearest_dates(any_store: Store) -> None:
+    for day in (3, 6, 9):
+        await any_store.save_digest(factories.digest(dt.date(2021, 8, day)))
+    assert await any_store.get_digest(dt.date(2021, 8, 7)) is None
+    assert await any_store.nearest_dates(dt.date(2021, 8, 7)) == [dt.date(2021, 8, 6),
+                                                                  dt.date(2021, 8, 9)]
+    assert await any_store.latest_date() == dt.date(2021, 8, 9)
+
+
+async def test_subscriptions_crud(any_store: Store) -> None:
+    sub = Subscription(platform="slack", channel="C1", workspace="T1", categories=("cs.LG",),
+                       include_keywords=("diffusion",), min_score=10, max_papers=5)
+    saved = await any_store.save_subscription(sub)
+    assert dataclasses.replace(saved, created_at=None) == sub
+    await any_store.save_subscription(dataclasses.replace(sub, categories=("cs.CV",)))
+    subs = await any_store.list_subscriptions()
+    assert [s.categories for s in subs] == [("cs.CV",)]
+    assert subs[0].created_at == saved.created_at  # replacing keeps the creation time
+    await any_store.set_paused("slack", "C1", True, "channel_not_found")
+    assert await any_store.list_subscriptions(include_paused=False) == []
+    assert await any_store.delete_subscription("slack", "C1")
+    assert not await any_store.delete_subscription("slack", "C1")
+
+
+async def test_delivery_ledger_upserts(any_store: Store) -> None:
+    day = dt.date(2021, 8, 6)
+    await any_store.record_delivery(Delivery(day, "slack", "C1", 0, "pending", nonce="k0"))
+    await any_store.record_delivery(Delivery(day, "slack", "C1", 0, "sent", message_id="1.0",
+                                             nonce="k0"))
+    await any_store.record_delivery(Delivery(day, "slack", "C1", 1, "sent", message_id="1.1"))
+    rows = await any_store.deliveries(day, "slack", "C1")
+    assert [(r.part, r.status, r.message_id) for r in rows] == [(0, "sent", "1.0"),
+                                                                 (1, "sent", "1.1")]
+
+
+async def test_key_value(any_store: Store) -> None:
+    assert await any_store.get_value("last_run") is None
+    await any_store.set_value("last_run", "2021-08-06")
+    await any_store.set_value("last_run", "2021-08-09")
+    assert await any_store.get_value("last_run") == "2021-08-09"
+
+
+async def test_migrations_are_idempotent(any_store_url: str) -> None:
+    store = await Store.open(any_store_url)
+    await store.migrate()
+    await store.close()
+    again = await Store.open(any_store_url)
+    assert await again.digest_dates() == []
+    await again.close()
