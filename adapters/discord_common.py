@@ -1,0 +1,47 @@
+"""What the Discord bot and webhook adapters share: where discord.py sends its requests
+and how its errors become the adapters' delivery errors."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import aiohttp
+import discord
+import yarl
+from discord.gateway import DiscordWebSocket
+from discord.http import Route
+
+from adapters.base import DeliveryError, PermanentDeliveryError, TransientDeliveryError
+from bot.settings import Settings
+
+
+def point_discord_at(settings: Settings) -> None:
+    """Send discord.py's REST calls to `DISCORD_API_URL` and its gateway to
+    `DISCORD_GATEWAY_URL` (process-wide: discord.py keeps both on classes)."""
+    Route.BASE = settings.discord_api_url.rstrip("/")
+    if settings.discord_gateway_url:
+        DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.discord_gateway_url)
+
+
+@asynccontextmanager
+async def delivery_errors(what: str) -> AsyncIterator[None]:
+    """discord.py / network errors -> the adapter's delivery errors (one line each)."""
+    try:
+        yield
+    except (discord.Forbidden, discord.NotFound) as exc:
+        raise PermanentDeliveryError(f"{what}: {_describe(exc)}") from exc
+    except discord.DiscordServerError as exc:
+        raise TransientDeliveryError(f"{what}: {_describe(exc)}") from exc
+    except discord.HTTPException as exc:
+        if exc.status == 401:
+            raise PermanentDeliveryError(f"{what}: the bot token was rejected (401)") from exc
+        if exc.status == 429:  # a 429 discord.py did not absorb (for example a ban)
+            raise TransientDeliveryError(f"{what}: rate limited ({exc.text})") from exc
+        raise DeliveryError(f"{what}: {_describe(exc)}") from exc
+    except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+        raise TransientDeliveryError(f"{what}: {type(exc).__name__} {exc}".strip()) from exc
+
+
+def _describe(exc: discord.HTTPException) -> str:
+    return f"HTTP {exc.status} {exc.text or exc.__class__.__name__} (code {exc.code})"

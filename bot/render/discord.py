@@ -1,0 +1,155 @@
+"""Discord embeds for a digest, as plain dicts (the shape of Discord's embed object).
+
+Pure: no discord.py import, so the core can render without the SDK. The adapters turn
+the dicts into `discord.Embed.from_dict(...)`. Every embed stays within Discord's
+limits: title 256, description 4,096, footer 2,048, and 6,000 characters in total
+per message (one embed per message here, so per embed).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.models import Digest, Mention, RankedPaper, category_url
+from bot.render.common import (
+    categories_label,
+    counts_line,
+    paper_count,
+    shorten,
+    source_label,
+    sources_line,
+)
+
+TITLE_LIMIT = 256
+DESCRIPTION_LIMIT = 4096
+FOOTER_LIMIT = 2048
+EMBED_TOTAL_LIMIT = 6000
+CONTENT_LIMIT = 2000
+THREAD_NAME_LIMIT = 100
+AUTHORS_LIMIT = 300
+POST_TEXT_LIMIT = 200
+COLOR = 0xB31B1B  # arXiv red
+
+Embed = dict[str, Any]
+
+
+def ref_footer(text: str, ref: str) -> str:
+    """The footer line; `ref` (the delivery key) lets the adapter find the message again
+    in channel history after a crash, since Discord doesn't return nonces there."""
+    return f"{text} · ref {ref}" if ref else text
+
+
+def ref_of(embed: Embed) -> str:
+    """The delivery key a footer carries ("" when none)."""
+    footer = str((embed.get("footer") or {}).get("text", ""))
+    _, sep, ref = footer.rpartition(" · ref ")
+    return ref.strip() if sep else ""
+
+
+def thread_name(digest: Digest) -> str:
+    """`Hot Papers 2021-08-06` (+ the channel's categories), within 100 characters."""
+    name = digest.heading
+    if digest.categories_filter:
+        name += " · " + ", ".join(digest.categories_filter)
+    return shorten(name, THREAD_NAME_LIMIT)
+
+
+def parent_embed(digest: Digest, *, notes: tuple[str, ...] = (), ref: str = "") -> Embed:
+    """The parent message: heading, how many papers, categories, sources, failures."""
+    n = len(digest.papers)
+    lines = [
+        f"**{paper_count(n)}** · categories: {categories_label(digest)}"
+        if n
+        else f"No hot papers for {categories_label(digest)} on {digest.date.isoformat()}.",
+    ]
+    if src := sources_line(digest):
+        lines.append(src)
+    lines.extend(notes)
+    if n:
+        lines.append("One reply per paper in the thread below, ranked by attention.")
+    return _fit(
+        {
+            "title": shorten(digest.heading, TITLE_LIMIT),
+            "description": shorten_lines("\n".join(lines), DESCRIPTION_LIMIT),
+            "color": COLOR,
+            "footer": {"text": ref_footer(f"counted {digest.counted_at:%Y-%m-%d %H:%M} UTC", ref)},
+        }
+    )
+
+
+def paper_embed(digest: Digest, paper: RankedPaper, *, ref: str = "") -> Embed:
+    """One paper: linked title, authors, counts, abs | pdf, category tags, abstract and
+    the top post's link."""
+    p = paper.paper
+    tags = " ".join(f"[`{c}`]({category_url(c)})" for c in p.categories)
+    head = [
+        escape_markdown(shorten(", ".join(p.authors), AUTHORS_LIMIT)) if p.authors else "",
+        f"**{counts_line(paper)}**",
+        f"[abs]({p.abs_url}) | [pdf]({p.pdf_url})" + (f" · {tags}" if tags else ""),
+    ]
+    tail = [_top_post(paper.mentions[0])] if paper.mentions else []
+    title = shorten(f"{paper.rank}. {p.title}", TITLE_LIMIT)
+    footer = ref_footer(f"{digest.heading} · #{paper.rank} of {len(digest.papers)}", ref)
+    fixed = "\n".join(x for x in head if x)
+    end = "\n\n" + "\n".join(tail) if tail else ""
+    # The abstract takes what the limits leave (description and whole-embed budgets).
+    room = min(DESCRIPTION_LIMIT, EMBED_TOTAL_LIMIT - len(title) - len(footer))
+    room -= len(fixed) + len(end) + 2
+    abstract = shorten(escape_markdown(p.abstract), room) if p.abstract and room > 20 else ""
+    description = fixed + (f"\n\n{abstract}" if abstract else "") + end
+    return _fit(
+        {
+            "title": title,
+            "url": p.abs_url,
+            "description": description,
+            "color": COLOR,
+            "footer": {"text": footer},
+        }
+    )
+
+
+def _top_post(m: Mention) -> str:
+    who = m.author_handle or m.author_name or source_label(m.source)
+    if m.author_handle and not who.startswith("@"):
+        who = "@" + who
+    text = shorten(escape_markdown(m.text), POST_TEXT_LIMIT) if m.text else ""
+    quote = f" — “{text}”" if text else ""
+    counts = f" (reposts {m.reposts} · likes {m.likes})" if m.attention else ""
+    return f"Top post: [{escape_markdown(who)} on {source_label(m.source)}]({m.url}){quote}{counts}"
+
+
+_MARKDOWN = str.maketrans({c: "\\" + c for c in "\\*_~|`>[]"})
+
+
+def escape_markdown(text: str) -> str:
+    """Text shown as-is in an embed description (no accidental bold, links, spoilers)."""
+    return text.translate(_MARKDOWN)
+
+
+def shorten_lines(text: str, limit: int) -> str:
+    """Cut multi-line text to `limit` characters, keeping line breaks."""
+    if len(text) <= limit:
+        return text
+    return text[: limit - 1].rstrip() + "…"
+
+
+def embed_size(embed: Embed) -> int:
+    """The characters Discord counts toward the 6,000 limit."""
+    total = len(embed.get("title", "")) + len(embed.get("description", ""))
+    total += len((embed.get("footer") or {}).get("text", ""))
+    total += len((embed.get("author") or {}).get("name", ""))
+    for f in embed.get("fields", ()):
+        total += len(f.get("name", "")) + len(f.get("value", ""))
+    return total
+
+
+def _fit(embed: Embed) -> Embed:
+    """Last guard: trim the description until the embed fits every limit."""
+    embed["title"] = embed["title"][:TITLE_LIMIT]
+    embed["footer"]["text"] = embed["footer"]["text"][:FOOTER_LIMIT]
+    over = embed_size(embed) - EMBED_TOTAL_LIMIT
+    desc = embed.get("description", "")
+    if over > 0 or len(desc) > DESCRIPTION_LIMIT:
+        keep = min(DESCRIPTION_LIMIT, len(desc) - max(0, over))
+        embed["description"] = shorten_lines(desc, max(1, keep))
+    return embed
