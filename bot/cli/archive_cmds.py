@@ -1,1 +1,135 @@
-"""Commands: archive_cmds (placeholder until its module lands)."""
+"""Commands: `import` (Hot Papers posts into the store) and `export` (a stored digest as
+markdown, text or JSON)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from bot.archive.importer import ImportReport, find_posts, import_paths
+from bot.arxiv.taxonomy import UnknownCategoryError
+from bot.cli.app import app, err, fail, open_core, out, run
+from bot.dates import LATEST, BadDateError, parse_date
+from bot.filters import by_categories
+from bot.models import Digest
+from bot.store import Store
+
+PROGRESS_FROM = 20  # files; smaller imports finish before a bar would be useful
+
+
+class ExportFormat(StrEnum):
+    markdown = "markdown"
+    text = "text"
+    json = "json"
+
+
+def render_as(digest: Digest, fmt: ExportFormat) -> str:
+    if fmt is ExportFormat.markdown:
+        from bot.render.markdown import render_markdown
+
+        return render_markdown(digest)
+    if fmt is ExportFormat.json:
+        from bot.render.json_render import digest_to_dict
+
+        return json.dumps(digest_to_dict(digest), ensure_ascii=False, indent=2) + "\n"
+    from bot.render.text import render_text
+
+    return render_text(digest)
+
+
+@app.command("import")
+def import_cmd(
+    paths: Annotated[
+        list[Path], typer.Argument(help="post files or folders (every *.md below them)")
+    ],
+) -> None:
+    """Import Hot Papers blog posts into the store (again: changes nothing)."""
+
+    async def go() -> ImportReport:
+        async with open_core(load_sample=False) as core:
+            files, _ = find_posts(paths)
+            if len(files) < PROGRESS_FROM or not err.is_terminal:
+                return await import_paths(core.store, paths)
+            columns = (TextColumn("{task.description:>8}"), BarColumn(), MofNCompleteColumn(),
+                       TimeElapsedColumn())
+            with Progress(*columns, console=err, transient=True) as bar:
+                task = bar.add_task("reading", total=len(files))
+
+                def step(stage: str, done: int, total: int) -> None:
+                    bar.update(task, description=stage, completed=done, total=total)
+
+                return await import_paths(core.store, paths, progress=step)
+
+    report = run(go())
+    for line in report.errors:
+        err.print(f"error: {line}", markup=False, highlight=False)
+    out.print(report.summary(), markup=False)
+    if report.errors:
+        raise typer.Exit(1)
+
+
+@app.command("export")
+def export_cmd(
+    date: Annotated[
+        str, typer.Option("--date", "-d", help="YYYY-MM-DD, today, yesterday or latest")
+    ] = LATEST,
+    fmt: Annotated[ExportFormat, typer.Option("--format", "-f")] = ExportFormat.markdown,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="write to FILE instead of stdout")
+    ] = None,
+    category: Annotated[
+        list[str] | None,
+        typer.Option("--category", "-c", help="keep papers in this category or archive (cs)"),
+    ] = None,
+) -> None:
+    """Write a stored digest as the blog post (markdown), text or JSON."""
+
+    async def go() -> str:
+        async with open_core() as core:
+            found = await stored_digest(core.store, date)
+        try:
+            view = by_categories(found, category or ())
+        except UnknownCategoryError as exc:
+            fail(str(exc))
+        return render_as(view, fmt)
+
+    text = run(go())
+    if output is None:
+        out.file.write(text)
+        out.file.flush()
+        return
+    try:
+        output.write_bytes(text.encode("utf-8"))
+    except OSError as exc:
+        fail(f"cannot write {output} ({exc.strerror or exc}); pass another path to -o")
+    err.print(f"wrote {output}", markup=False, highlight=False)
+
+
+async def stored_digest(store: Store, word: str) -> Digest:
+    """The stored digest a user names; exits with a one-line error naming the nearest
+    stored dates when there is none."""
+    try:
+        wanted = parse_date(word)
+    except BadDateError as exc:
+        fail(str(exc))
+    if wanted == LATEST:
+        latest = await store.latest_date()
+        if latest is None:
+            fail("no digest stored yet; import some first: hotpapers import PATH")
+        wanted = latest
+    assert isinstance(wanted, dt.date)
+    digest = await store.get_digest(wanted)
+    if digest is None:
+        near = await store.nearest_dates(wanted, 2)
+        if not near:
+            fail(f"no digest for {wanted}, and none stored yet; import some first: "
+                 "hotpapers import PATH")
+        fail(f"no digest for {wanted}; nearest stored: {' and '.join(map(str, near))} "
+             f"(try --date {near[-1]})")
+    return digest

@@ -86,7 +86,8 @@ def categories(
         alias = f" (alias of {c.alias_of})" if c.alias_of else ""
         table.add_row(c.code, c.name + alias, c.archive_name)
     out.print(table)
-    out.print(f"[dim]{len(found)} categories[/dim]")
+    n = len(found)
+    out.print(f"[dim]{n} categor{'y' if n == 1 else 'ies'}[/dim]")
 
 
 @db_app.command("upgrade")

@@ -79,6 +79,9 @@ digest_papers = Table(
     Column("reposts", Integer, nullable=False),
     Column("likes", Integer, nullable=False),
     Column("by_source", JSON, nullable=False),
+    # The paper as listed that day (title, authors, categories, abstract): `papers` holds
+    # the newest metadata, and cross-lists add categories later. NULL: use `papers`.
+    Column("paper", JSON, nullable=True),
     Index("ix_digest_papers_date_rank", "date", "rank"),
 )
 

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Table, delete, select, update
+from sqlalchemy import Select, Table, bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -182,6 +182,7 @@ class Store:
                 "reposts": rp.reposts,
                 "likes": rp.likes,
                 "by_source": [[s.source, s.reposts, s.likes] for s in rp.by_source],
+                "paper": self._paper_row(rp.paper),  # as listed that day
             }
             for rp in d.papers
         ]
@@ -202,50 +203,40 @@ class Store:
             await self._upsert(conn, t.mentions, rows, ["source", "url"])
 
     async def get_digest(self, date: dt.date) -> Digest | None:
+        # One statement (the digest, its papers and their shown mentions, joined): each
+        # round trip through the database driver costs more than the rows it returns.
         async with self.engine.connect() as conn:
-            head = (
-                await conn.execute(select(t.digests).where(t.digests.c.date == date))
-            ).mappings().first()
-            if head is None:
-                return None
-            rows = (
-                await conn.execute(
-                    select(t.digest_papers, t.papers)
-                    .join(t.papers, t.papers.c.arxiv_id == t.digest_papers.c.arxiv_id)
-                    .where(t.digest_papers.c.date == date)
-                    .order_by(t.digest_papers.c.rank)
-                )
-            ).mappings().all()
-            mrows = (
-                await conn.execute(
-                    select(t.digest_mentions.c.arxiv_id, t.mentions)
-                    .join(
-                        t.mentions,
-                        (t.mentions.c.source == t.digest_mentions.c.source)
-                        & (t.mentions.c.url == t.digest_mentions.c.url),
-                    )
-                    .where(t.digest_mentions.c.date == date)
-                    .order_by(t.digest_mentions.c.arxiv_id, t.digest_mentions.c.position)
-                )
-            ).mappings().all()
-        shown: dict[str, list[Mention]] = {}
-        for r in mrows:
-            shown.setdefault(r["arxiv_id"], []).append(_mention(r))
-        ranked = tuple(
-            RankedPaper(
+            rows = (await conn.execute(_DIGEST_QUERY, {"date": date})).mappings().all()
+        if not rows:
+            return None
+        head = rows[0]
+        ranked: list[RankedPaper] = []
+        shown: list[Mention] = []
+        for i, r in enumerate(rows):
+            if r["dp_arxiv_id"] is None:
+                break  # a digest without papers: one row, the head
+            if r["m_source"] is not None:
+                shown.append(_mention({**r, "source": r["m_source"], "url": r["m_url"],
+                                       "reposts": r["m_reposts"], "likes": r["m_likes"]}))
+            if i + 1 < len(rows) and rows[i + 1]["dp_arxiv_id"] == r["dp_arxiv_id"]:
+                continue
+            listed = r["dp_paper"] or {
+                "arxiv_id": r["dp_arxiv_id"], "title": r["p_title"], "authors": r["authors"],
+                "categories": r["categories"], "abstract": r["abstract"],
+            }
+            ranked.append(RankedPaper(
                 rank=r["rank"],
-                paper=_paper(r),
+                paper=_paper(listed),
                 score=r["score"],
-                reposts=r["reposts"],
-                likes=r["likes"],
-                mentions=tuple(shown.get(r["arxiv_id"], ())),
+                reposts=r["dp_reposts"],
+                likes=r["dp_likes"],
+                mentions=tuple(shown),
                 by_source=tuple(SourceCount(s, rp, lk) for s, rp, lk in r["by_source"]),
-            )
-            for r in rows
-        )
+            ))
+            shown = []
         return Digest(
             date=head["date"],
-            papers=ranked,
+            papers=tuple(ranked),
             counted_at=head["counted_at"],
             sources=tuple(head["sources"]),
             failed_sources=tuple(head["failed_sources"]),
@@ -387,6 +378,34 @@ class Store:
 
 def _is_channel(platform: str, channel: str) -> ColumnElement[bool]:
     return (t.subscriptions.c.platform == platform) & (t.subscriptions.c.channel == channel)
+
+
+def _digest_query() -> Select[Any]:
+    d, dp, p, dm, m = t.digests, t.digest_papers, t.papers, t.digest_mentions, t.mentions
+    return (
+        select(
+            d.c.date, d.c.counted_at, d.c.sources, d.c.failed_sources, d.c.listing, d.c.title,
+            d.c.meta,
+            dp.c.arxiv_id.label("dp_arxiv_id"), dp.c.rank, dp.c.score,
+            dp.c.reposts.label("dp_reposts"), dp.c.likes.label("dp_likes"), dp.c.by_source,
+            dp.c.paper.label("dp_paper"),
+            p.c.title.label("p_title"), p.c.authors, p.c.categories, p.c.abstract,
+            m.c.source.label("m_source"), m.c.url.label("m_url"), m.c.arxiv_ids,
+            m.c.author_name, m.c.author_handle, m.c.posted_at, m.c.text, m.c.language,
+            m.c.reposts.label("m_reposts"), m.c.likes.label("m_likes"), m.c.embed_html,
+        )
+        .select_from(
+            d.outerjoin(dp, dp.c.date == d.c.date)
+            .outerjoin(p, p.c.arxiv_id == dp.c.arxiv_id)
+            .outerjoin(dm, (dm.c.date == dp.c.date) & (dm.c.arxiv_id == dp.c.arxiv_id))
+            .outerjoin(m, (m.c.source == dm.c.source) & (m.c.url == dm.c.url))
+        )
+        .where(d.c.date == bindparam("date"))
+        .order_by(dp.c.rank, dp.c.arxiv_id, dm.c.position)
+    )
+
+
+_DIGEST_QUERY = _digest_query()
 
 
 def _paper(r: Any) -> Paper:
