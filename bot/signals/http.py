@@ -1,0 +1,234 @@
+"""A small JSON client shared by the social sources.
+
+One `aiohttp.ClientSession` (the process's) is passed in. Each source gets its own
+`JsonFetcher` with its own rate limit (aiolimiter), timeout and retry policy:
+429 and 5xx answers, timeouts and dropped connections are retried with exponential
+backoff, honouring `Retry-After` (seconds) or a rate-limit reset time when the server
+sends one. When the retries
+are spent the fetcher raises `SourceUnavailable` with a one-line message naming the
+source, the host and path, and the last status. Query strings, headers and bodies
+never appear in messages or logs: they may carry tokens.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import random
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import aiohttp
+from aiolimiter import AsyncLimiter
+from yarl import URL
+
+from bot.signals.base import SourceUnavailable
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+Params = Mapping[str, str | int]
+SAFETY = 1.05  # the client paces itself this much slower than the limit it is given
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimit:
+    """At most `requests` per `seconds` (a leaky bucket: bursts up to `requests`)."""
+
+    requests: float
+    seconds: float
+
+    @property
+    def per_second(self) -> float:
+        return self.requests / self.seconds
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    attempts: int = 5  # total tries per request
+    backoff: float = 1.0  # first wait without Retry-After; doubles each try
+    max_backoff: float = 30.0
+    max_retry_after: float = 120.0  # a longer Retry-After gives up instead of stalling
+    timeout: float = 30.0  # total seconds per try
+
+
+class HttpError(Exception):
+    """A non-retryable answer (4xx other than 429); `status` and a short `reason`."""
+
+    def __init__(self, status: int, reason: str, body: Any = None) -> None:
+        super().__init__(f"HTTP {status} {reason}".strip())
+        self.status = status
+        self.body = body
+
+
+def parse_time(value: Any) -> dt.datetime | None:
+    """An ISO 8601 timestamp from a JSON answer (`Z` allowed); None when absent or bad."""
+    try:
+        return dt.datetime.fromisoformat(str(value).replace("Z", "+00:00")) if value else None
+    except ValueError:
+        return None
+
+
+def _retry_after(headers: Mapping[str, str]) -> float | None:
+    """Seconds to wait from `Retry-After` (seconds; fractions accepted) or the epoch
+    second a window resets (X's `x-rate-limit-reset`, Bluesky's `ratelimit-reset`);
+    None when none is usable."""
+    value = headers.get("Retry-After")
+    if value is not None:
+        try:
+            return max(0.0, float(value))
+        except ValueError:
+            return None  # an HTTP date: fall back to our own backoff
+    for name in ("x-rate-limit-reset", "ratelimit-reset"):
+        reset = headers.get(name)
+        if reset is not None and reset.isdigit():
+            return max(0.0, int(reset) - time.time())
+    return None
+
+
+class JsonFetcher:
+    """GET/POST JSON for one source: `await fetcher.get("search", params)`."""
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        source: str,
+        base_url: str,
+        rate: RateLimit,
+        retry: RetryPolicy | None = None,
+        user_agent: str = "hotpapers",
+    ) -> None:
+        self.session = session
+        self.source = source
+        self.base_url = base_url if base_url.endswith("/") else base_url + "/"
+        # 5% under the documented rate, so network jitter never makes us exceed it.
+        self.limiter = AsyncLimiter(rate.requests, rate.seconds * SAFETY)
+        self.retry = retry or RetryPolicy()
+        self.user_agent = user_agent
+        self.requests = 0  # requests sent, retries included
+        self.waited = 0.0  # seconds spent waiting on Retry-After/backoff
+
+    def url(self, path: str) -> URL:
+        return URL(self.base_url + path.lstrip("/"))
+
+    def where(self, path: str) -> str:
+        """`host/path` without the query: safe for messages."""
+        url = self.url(path)
+        return f"{url.host}{url.path}"
+
+    async def get(
+        self, path: str, params: Params | None = None, headers: Mapping[str, str] | None = None
+    ) -> Any:
+        return await self._request("GET", path, params=params, headers=headers)
+
+    async def post(
+        self, path: str, json: Any, headers: Mapping[str, str] | None = None
+    ) -> Any:
+        return await self._request("POST", path, json=json, headers=headers)
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Params | None = None,
+        json: Any = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Any:
+        where = self.where(path)
+        all_headers = {"User-Agent": self.user_agent, "Accept": "application/json"}
+        all_headers.update(headers or {})
+        timeout = aiohttp.ClientTimeout(total=self.retry.timeout)
+        problem = "no answer"
+        for attempt in range(self.retry.attempts):
+            wait: float | None = None
+            async with self.limiter:
+                self.requests += 1
+                try:
+                    async with self.session.request(
+                        method, self.url(path), params=params, json=json,
+                        headers=all_headers, timeout=timeout,
+                    ) as resp:
+                        if resp.status < 400:
+                            try:
+                                return await resp.json(content_type=None)
+                            except ValueError:
+                                problem = f"HTTP {resp.status} with a body that is not JSON"
+                        elif resp.status in RETRY_STATUSES:
+                            problem = f"HTTP {resp.status}"
+                            wait = _retry_after(resp.headers)
+                        else:
+                            raise HttpError(resp.status, resp.reason or "", await _body(resp))
+                except (TimeoutError, aiohttp.ClientError) as exc:
+                    problem = _describe(exc, self.retry.timeout)
+            if attempt + 1 == self.retry.attempts:
+                break
+            if wait is not None and wait > self.retry.max_retry_after:
+                raise SourceUnavailable(
+                    f"{self.source}: {where} is rate limited for {wait:.0f} s "
+                    f"(more than {self.retry.max_retry_after:.0f} s); try again later"
+                )
+            if wait is None:
+                wait = min(self.retry.max_backoff, self.retry.backoff * 2**attempt)
+                wait *= 0.75 + random.random() / 2  # jitter
+            log.info("%s: %s from %s, retrying in %.2f s", self.source, problem, where, wait)
+            self.waited += wait
+            await asyncio.sleep(wait)
+        raise SourceUnavailable(
+            f"{self.source}: {where} failed after {self.retry.attempts} tries ({problem})"
+        )
+
+
+async def _body(resp: aiohttp.ClientResponse) -> Any:
+    try:
+        return await resp.json(content_type=None)
+    except (ValueError, aiohttp.ClientError):
+        return None
+
+
+def _describe(exc: BaseException, timeout: float) -> str:
+    if isinstance(exc, TimeoutError):
+        return f"no answer within {timeout:g} s"
+    if isinstance(exc, aiohttp.ClientConnectionError):
+        return "connection failed"
+    return type(exc).__name__
+
+
+async def pages_ahead(
+    first: Awaitable[T], follow: Callable[[T], Awaitable[T] | None], depth: int = 2
+) -> AsyncIterator[T]:
+    """Yield the pages of a cursor-paginated search while the next page is already on
+    its way: `follow(page)` gives the request for the page after `page` (None after the
+    last). A producer task fetches up to `depth` pages ahead, so reading a page overlaps
+    the network latency of the next. Stopping early cancels the producer; a failure is
+    raised where the page would have come."""
+    queue: asyncio.Queue[tuple[T | None, BaseException | None]] = asyncio.Queue(depth)
+
+    async def produce() -> None:
+        request: Awaitable[T] | None = first
+        try:
+            while request is not None:
+                page = await request
+                await queue.put((page, None))
+                request = follow(page)
+        except Exception as exc:  # handed to the consumer, raised there
+            await queue.put((None, exc))
+            return
+        await queue.put((None, None))
+
+    producer = asyncio.create_task(produce())
+    try:
+        while True:
+            page, error = await queue.get()
+            if error is not None:
+                raise error
+            if page is None:
+                return
+            yield page
+    finally:
+        if not producer.done():
+            producer.cancel()
