@@ -44,6 +44,7 @@ def digest(date: dt.date = dt.date(2021, 8, 6), specs: tuple[tuple[str, ...], ..
     specs = specs or (("cs.CV", "cs.LG"), ("cs.LG", "econ.GN"), ("cs.CL",), ("math.NA", "cs.NA"),
                       ("stat.ML", "cs.LG"))
     papers = tuple(
-        ranked(i + 1, paper(i + 1, cats), 500 - 50 * i, 100 - 10 * i) for i, cats in enumerate(specs)
+        ranked(i + 1, paper(i + 1, cats), 500 - 50 * i, 100 - 10 * i)
+        for i, cats in enumerate(specs)
     )
     return Digest(date=date, papers=papers, counted_at=COUNTED, sources=("x",))

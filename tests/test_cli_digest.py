@@ -52,6 +52,7 @@ def test_category_filter_markdown_and_top() -> None:
 
 def test_archive_name_and_alias() -> None:
     code, out, _ = hp("digest", "2021-08-06", "-c", "econ.GN", "--format", "json", "--no-build")
+    assert code == 0
     assert [p["arxiv_id"] for p in json.loads(out)["papers"]] == ["2108.02755"]
     code, out, _ = hp("digest", "2021-08-06", "-c", "cs", "--format", "json", "--no-build")
     assert len(json.loads(out)["papers"]) == 11

@@ -25,7 +25,8 @@ async def test_saving_again_replaces_the_day(any_store: Store) -> None:
     smaller = d.with_papers(d.papers[:2])
     await any_store.save_digest(smaller)
     got = await any_store.get_digest(d.date)
-    assert got is not None and [p.paper.arxiv_id for p in got.papers] == ["2108.00001", "2108.00002"]
+    assert got is not None
+    assert [p.paper.arxiv_id for p in got.papers] == ["2108.00001", "2108.00002"]
 
 
 async def test_missing_day_and_nearest_dates(any_store: Store) -> None:
