@@ -8,6 +8,7 @@ from bot.cli import (  # noqa: F401  (each module registers its commands on `app
     digest_cmds,
     live_cmds,
     post_cmds,
+    serve_cmds,
     service_cmds,
 )
 from bot.cli.app import app

@@ -1,0 +1,123 @@
+"""`hotpapers serve`: the web process (Procfile `web:`). An aiohttp server on
+`settings.http_host`:`settings.port` with `/healthz` and, when Slack is configured, the
+HTTP-mode endpoints `/slack/events` (commands and events, signatures checked with
+SLACK_SIGNING_SECRET) and `/slack/install` + `/slack/oauth_redirect` (when
+SLACK_CLIENT_ID and SLACK_CLIENT_SECRET are set). Platform code stays in `adapters/`."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Awaitable, Callable
+from typing import Annotated
+
+import typer
+from aiohttp import web
+
+from bot.cli.app import app, fail, open_core, out, run
+from bot.core import Core
+from bot.settings import Settings
+
+log = logging.getLogger("hotpapers.serve")
+Cleanup = Callable[[], Awaitable[None]]
+
+
+def slack_configured(settings: Settings) -> bool:
+    return bool(settings.slack_bot_token or settings.slack_client_id)
+
+
+async def build_web_app(core: Core, settings: Settings, *, check_token_first: bool = True
+                        ) -> tuple[web.Application, list[str]]:
+    """The web application and the paths it serves. Raises adapters.base
+    ConfigurationError (one line) on a missing or rejected Slack setting."""
+    web_app = web.Application()
+    cleanups: list[Cleanup] = []
+
+    async def healthz(request: web.Request) -> web.Response:
+        try:
+            latest = await core.store.latest_date()
+        except Exception as exc:  # the database is down: say so, don't crash
+            return web.json_response({"ok": False, "error": type(exc).__name__}, status=503)
+        return web.json_response({"ok": True, "latest": latest.isoformat() if latest else None})
+
+    web_app.router.add_get("/healthz", healthz)
+    if slack_configured(settings):
+        from adapters.slack_app import open_http_app, slack_web_routes
+
+        bolt, close = await open_http_app(core, settings, check_token_first=check_token_first)
+        cleanups.append(close)
+        web_app.add_routes(slack_web_routes(bolt))
+
+    async def on_cleanup(_app: web.Application) -> None:
+        for close in cleanups:
+            await close()
+
+    web_app.on_cleanup.append(on_cleanup)
+    paths = sorted({r.resource.canonical for r in web_app.router.routes() if r.resource})
+    return web_app, paths
+
+
+async def _serve(host: str, port: int) -> None:
+    from adapters.base import ConfigurationError
+
+    async with open_core(with_builder=True) as core:
+        try:
+            web_app, paths = await build_web_app(core, core.settings)
+        except ConfigurationError as exc:
+            fail(str(exc))
+        if not slack_configured(core.settings):
+            out.print("Slack is not configured (SLACK_BOT_TOKEN or SLACK_CLIENT_ID): "
+                      "serving /healthz only")
+        runner = web.AppRunner(web_app, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, host, port)
+        try:
+            await site.start()
+        except OSError as exc:
+            await runner.cleanup()
+            fail(f"cannot listen on {host}:{port} ({exc.strerror}); set PORT to a free port")
+        out.print(f"serving {', '.join(paths)} on http://{host}:{port}")
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError):
+                loop.add_signal_handler(sig, stop.set)
+        try:
+            await stop.wait()
+        finally:
+            await runner.cleanup()
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on (HOTPAPERS_HTTP_HOST)."
+                                             )] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on (PORT).")] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log every request.")] = False,
+) -> None:
+    """Serve Slack's HTTP mode (/slack/events, /slack/install) and /healthz."""
+    from bot.cli.post_cmds import setup_logging
+    from bot.settings import get_settings
+
+    setup_logging(verbose)
+    settings = get_settings()
+    run(_serve(host or settings.http_host, port or settings.port))
+
+
+@app.command("slack-manifest")
+def slack_manifest(
+    url: Annotated[str | None, typer.Option(
+        help="Public base URL of `hotpapers serve` (HTTP mode); omit for Socket Mode.")] = None,
+    name: Annotated[str, typer.Option(help="The app's name in Slack.")] = "Hot Papers",
+) -> None:
+    """Print a Slack app manifest (JSON) to paste into api.slack.com/apps -> From a manifest."""
+    import json
+
+    from adapters.slack_install import app_manifest
+
+    if url is not None and not url.startswith("https://"):
+        fail(f"'{url}' is not an https:// URL; Slack only calls public https addresses, "
+             "for example --url https://hotpapers.example.org")
+    typer.echo(json.dumps(app_manifest(url, name), indent=2))  # plain: no wrapping
