@@ -1,1 +1,118 @@
-"""Commands: post_cmds (placeholder until its module lands)."""
+"""`hotpapers post`: post one stored digest to chat channels now (a one-off, recorded in
+the delivery ledger like the daily post, so running it again finishes what is missing
+and never posts twice; `--force` posts again)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Annotated
+
+import typer
+
+from adapters.base import ConfigurationError, parse_target
+from adapters.registry import ChatAdapters
+from bot.arxiv.taxonomy import UnknownCategoryError
+from bot.cli.app import app, fail, open_core, out, run
+from bot.dates import LATEST, BadDateError, parse_date
+from bot.filters import wanted_categories
+from bot.models import Digest, Subscription
+from bot.publish import PublishReport, publish
+from bot.store import Store
+
+
+def setup_logging(verbose: bool) -> None:
+    """Log lines to stderr (rich); `verbose` shows every message as it goes."""
+    from rich.logging import RichHandler
+
+    from bot.cli.app import err
+
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING, format="%(message)s",
+        handlers=[RichHandler(console=err, show_path=False, markup=False)], force=True,
+    )
+    for noisy in ("discord", "slack_sdk", "slack_bolt", "aiohttp.access"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+async def stored_digest(store: Store, date_text: str) -> Digest:
+    try:
+        date = parse_date(date_text)
+    except BadDateError as exc:
+        fail(str(exc))
+    if date == LATEST:
+        latest = await store.latest_date()
+        if latest is None:
+            fail("no digest is stored yet; build one first: hotpapers build --date YYYY-MM-DD")
+        date = latest
+    assert isinstance(date, dt.date)
+    digest = await store.get_digest(date)
+    if digest is None:
+        near = await store.nearest_dates(date, 2)
+        hint = f"; nearest stored: {' and '.join(map(str, near))}" if near else ""
+        fail(f"no digest stored for {date}{hint}. Build it first: hotpapers build --date {date}")
+    return digest
+
+
+def print_report(report: PublishReport) -> None:
+    for c in report.channels:
+        if c.status == "done":
+            extra = [f"{c.already} already there"] if c.already else []
+            if c.settled:
+                extra.append(f"{c.settled} found after an interruption")
+            note = f" ({', '.join(extra)})" if extra else ""
+            out.print(f"[green]✓[/] {c.target}: {c.sent} of {c.total} messages sent{note}")
+        else:
+            out.print(f"[red]✗[/] {c.target}: {c.status}: {c.detail}")
+
+
+@app.command("post")
+def post_command(
+    to: Annotated[list[str], typer.Option(
+        "--to", "-t", help="Where: platform:CHANNEL (slack:C0123, discord:1234, "
+        "webhook:default, console:-). Repeat for several channels.")],
+    date: Annotated[str, typer.Option("--date", "-d", help="YYYY-MM-DD, yesterday or latest.")
+                    ] = LATEST,
+    category: Annotated[list[str] | None, typer.Option(
+        "--category", "-c", help="Only these arXiv categories (cs.CV, stat.ML, cs...).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Post again even if already posted.")
+                     ] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log every message.")] = False,
+) -> None:
+    """Post a stored digest to chat channels now: the parent message, then one reply
+    per paper in its thread."""
+    try:
+        targets = [parse_target(t) for t in to]
+        categories = tuple(category or ())
+        if categories:
+            wanted_categories(categories)
+    except (ValueError, UnknownCategoryError) as exc:
+        fail(str(exc))
+    setup_logging(verbose)
+    report = run(_post(targets, date, categories, force))
+    print_report(report)
+    if not report.complete or report.count("paused"):
+        raise typer.Exit(1)
+
+
+async def _post(targets: list[tuple[str, str]], date_text: str, categories: tuple[str, ...],
+                force: bool) -> PublishReport:
+    async with open_core() as core:
+        digest = await stored_digest(core.store, date_text)
+        pool = ChatAdapters(core.settings)
+        try:
+            adapters = await pool.for_platforms({p for p, _ in targets})
+            if pool.unavailable:
+                platform, reason = next(iter(pool.unavailable.items()))
+                fail(f"cannot post to {platform}: {reason}")
+            subs = []
+            for platform, channel in dict.fromkeys(targets):
+                known = await core.store.get_subscription(platform, channel)
+                subs.append(Subscription(
+                    platform=platform, channel=channel, categories=categories,
+                    workspace=known.workspace if known else ""))
+            return await publish(core.store, adapters, digest, subs, force=force)
+        except ConfigurationError as exc:
+            fail(str(exc))
+        finally:
+            await pool.close()

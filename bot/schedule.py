@@ -1,0 +1,250 @@
+"""The daily auto-post: every day at `settings.post_time` in `settings.timezone` (09:00
+UTC by default) build the digest of the day before (the latest announcement day, counted
+about a day later, as the blog did) and publish it to every subscription.
+
+State lives in the store, so a restart at any moment never posts twice:
+- `schedule.last_day`: the last run day fully handled (kv);
+- the delivery ledger: which messages of a digest went where (a run interrupted in the
+  middle of a fan-out is simply run again and finishes what is missing);
+- `schedule.unfinished`: channels left with transient failures, retried every
+  `retry_interval` for up to `RETRY_FOR`;
+- `schedule.history`: the last outcomes, for `hotpapers status`.
+
+After downtime the missed days are posted once each, in order (`settings.catch_up`), or
+skipped; no more than `MAX_CATCH_UP_DAYS`. When arXiv announced nothing for a day the
+build returns None and nothing is posted: the data decides, not the weekday.
+The clock is injected (tests drive it without sleeping).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass
+from typing import Protocol
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.models import Digest, Subscription
+from bot.publish import PublishReport
+from bot.settings import Settings
+from bot.store import Store
+
+log = logging.getLogger("hotpapers.schedule")
+
+MAX_CATCH_UP_DAYS = 7
+RETRY_FOR = dt.timedelta(days=2)
+HISTORY = 60
+LAST_DAY, UNFINISHED, HISTORY_KEY = "schedule.last_day", "schedule.unfinished", "schedule.history"
+
+# The digest of an announcement day, or None when arXiv announced nothing that day.
+Build = Callable[[dt.date], Awaitable[Digest | None]]
+Publish = Callable[[Digest, list[Subscription]], Awaitable[PublishReport]]
+
+
+class Clock(Protocol):
+    def now(self) -> dt.datetime: ...
+
+    async def sleep_until(self, when: dt.datetime) -> None: ...
+
+
+class SystemClock:
+    def now(self) -> dt.datetime:
+        return dt.datetime.now(dt.UTC)
+
+    async def sleep_until(self, when: dt.datetime) -> None:
+        # Short naps: a suspended laptop or a clock change is noticed within a minute.
+        left = (when - self.now()).total_seconds()
+        while left > 0:
+            await asyncio.sleep(min(left, 60.0))
+            left = (when - self.now()).total_seconds()
+
+
+@dataclass(frozen=True, slots=True)
+class DayOutcome:
+    """What one run day did: `status` is "posted", "unfinished" (some channels failed
+    transiently: retried later), "no-announcement", "skipped" (catch-up off or too old),
+    "build-failed" or "retried"."""
+
+    day: dt.date  # the run day (local date of the post time)
+    digest_date: dt.date
+    status: str
+    detail: str = ""
+    at: str = ""
+
+
+def time_zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"unknown time zone '{name}'; set HOTPAPERS_TIMEZONE to a name like UTC or "
+            "Europe/Berlin"
+        ) from None
+
+
+class Scheduler:
+    def __init__(
+        self, store: Store, settings: Settings, *, build: Build, publish: Publish,
+        clock: Clock | None = None, retry_interval: dt.timedelta = dt.timedelta(minutes=10),
+    ) -> None:
+        self.store, self.settings = store, settings
+        self.build, self.publish = build, publish
+        self.clock: Clock = clock or SystemClock()
+        self.tz = time_zone(settings.timezone)
+        self.retry_interval = retry_interval
+        self.waiting_for: str = ""  # why the last due day is not handled yet (a build failed)
+
+    # --- time arithmetic ---------------------------------------------------------------
+    def post_at(self, day: dt.date) -> dt.datetime:
+        return dt.datetime.combine(day, self.settings.post_time, tzinfo=self.tz)
+
+    @staticmethod
+    def digest_date(day: dt.date) -> dt.date:
+        """The announcement day posted on run day `day`: the day before."""
+        return day - dt.timedelta(days=1)
+
+    def latest_due(self, now: dt.datetime) -> dt.date:
+        today = now.astimezone(self.tz).date()
+        return today if now >= self.post_at(today) else today - dt.timedelta(days=1)
+
+    async def last_day(self) -> dt.date | None:
+        value = await self.store.get_value(LAST_DAY)
+        return dt.date.fromisoformat(value) if value else None
+
+    async def next_run(self) -> dt.datetime:
+        """When the next daily post is due (in the past when it is overdue)."""
+        last = await self.last_day()
+        if last is None:  # first start: today's post, never older ones
+            return self.post_at(self.clock.now().astimezone(self.tz).date())
+        return self.post_at(last + dt.timedelta(days=1))
+
+    def days_due(self, now: dt.datetime, last: dt.date | None) -> list[dt.date]:
+        """Run days due and not handled, in order (first start: today's at most)."""
+        due = self.latest_due(now)
+        if last is None:
+            return [due] if due == now.astimezone(self.tz).date() else []
+        return [last + dt.timedelta(days=i) for i in range(1, (due - last).days + 1)]
+
+    async def next_wake(self) -> dt.datetime:
+        wake = await self.next_run()
+        if await self.unfinished():
+            wake = min(wake, self.clock.now() + self.retry_interval)
+        return max(wake, self.clock.now())
+
+    # --- state -------------------------------------------------------------------------
+    async def unfinished(self) -> dict[str, list[str]]:
+        """Digest date (ISO) -> targets left with transient failures."""
+        value = await self.store.get_value(UNFINISHED)
+        return dict(json.loads(value)) if value else {}
+
+    async def history(self) -> list[DayOutcome]:
+        value = await self.store.get_value(HISTORY_KEY)
+        return [DayOutcome(day=dt.date.fromisoformat(h["day"]),
+                           digest_date=dt.date.fromisoformat(h["digest_date"]),
+                           status=h["status"], detail=h["detail"], at=h["at"])
+                for h in (json.loads(value) if value else [])]
+
+    async def _remember(self, outcome: DayOutcome) -> DayOutcome:
+        outcome = DayOutcome(outcome.day, outcome.digest_date, outcome.status, outcome.detail,
+                             self.clock.now().isoformat(timespec="seconds"))
+        rows = [asdict(h) for h in await self.history()][-(HISTORY - 1):]
+        rows.append(asdict(outcome))
+        await self.store.set_value(HISTORY_KEY, json.dumps(rows, default=str))
+        log.info("%s (run day %s): %s %s", outcome.digest_date, outcome.day, outcome.status,
+                 outcome.detail)
+        return outcome
+
+    async def _set_unfinished(self, date: dt.date, report: PublishReport) -> None:
+        todo = await self.unfinished()
+        failed = [c.target for c in report.channels if c.status == "failed"]
+        if failed:
+            todo[date.isoformat()] = failed
+        else:
+            todo.pop(date.isoformat(), None)
+        await self.store.set_value(UNFINISHED, json.dumps(todo, sort_keys=True))
+
+    # --- the work ----------------------------------------------------------------------
+    async def run_due(self) -> list[DayOutcome]:
+        """Post every day that is due and not yet handled, in order; retry unfinished
+        channels. Safe to call at any time, any number of times."""
+        now = self.clock.now()
+        outcomes = await self._retry_unfinished(now)
+        days = self.days_due(now, await self.last_day())
+        self.waiting_for = ""
+        keep = len(days) if self.settings.catch_up else 1
+        keep = min(keep, MAX_CATCH_UP_DAYS)
+        for day in days[: len(days) - keep]:
+            outcomes.append(await self._remember(DayOutcome(
+                day, self.digest_date(day), "skipped",
+                "catch-up is off" if not self.settings.catch_up else "too long ago")))
+            await self.store.set_value(LAST_DAY, day.isoformat())
+        for day in days[len(days) - keep:]:
+            outcome = await self._post_day(day, now)
+            if outcome is None:  # build failed: try again later, keep the order
+                break
+            outcomes.append(outcome)
+            await self.store.set_value(LAST_DAY, day.isoformat())
+        return outcomes
+
+    async def _post_day(self, day: dt.date, now: dt.datetime) -> DayOutcome | None:
+        date = self.digest_date(day)
+        try:
+            digest = await self._digest(date)
+        except Exception as exc:
+            reason = (str(exc).splitlines() or [type(exc).__name__])[0]
+            if now - self.post_at(day) < dt.timedelta(days=1):
+                self.waiting_for = f"building {date} failed ({reason}); retrying"
+                log.warning("building %s failed (%s); retrying in %s", date, reason,
+                            self.retry_interval)
+                return None
+            return await self._remember(DayOutcome(day, date, "build-failed", reason))
+        if digest is None:
+            return await self._remember(DayOutcome(day, date, "no-announcement"))
+        subs = await self.store.list_subscriptions(include_paused=False)
+        report = await self.publish(digest, subs)
+        await self._set_unfinished(date, report)
+        status = "posted" if report.complete else "unfinished"
+        return await self._remember(DayOutcome(day, date, status, report.summary()))
+
+    async def _digest(self, date: dt.date) -> Digest | None:
+        """The digest to post. Once its fan-out has started, the stored one: a restart
+        must finish the same digest, not a rebuilt one with other ranks."""
+        if await self.store.deliveries(date):
+            stored = await self.store.get_digest(date)
+            if stored is not None:
+                return stored
+        return await self.build(date)
+
+    async def _retry_unfinished(self, now: dt.datetime) -> list[DayOutcome]:
+        outcomes = []
+        for iso, targets in sorted((await self.unfinished()).items()):
+            date = dt.date.fromisoformat(iso)
+            day = date + dt.timedelta(days=1)
+            digest = await self.store.get_digest(date)
+            if digest is None or now - self.post_at(day) > RETRY_FOR:
+                todo = await self.unfinished()
+                todo.pop(iso, None)
+                await self.store.set_value(UNFINISHED, json.dumps(todo, sort_keys=True))
+                outcomes.append(await self._remember(DayOutcome(
+                    day, date, "skipped", f"gave up on {', '.join(targets)}")))
+                continue
+            subs = [s for s in await self.store.list_subscriptions(include_paused=False)
+                    if s.target in targets]
+            report = await self.publish(digest, subs)
+            await self._set_unfinished(date, report)
+            outcomes.append(await self._remember(DayOutcome(day, date, "retried",
+                                                            report.summary())))
+        return outcomes
+
+    async def run_forever(self) -> None:
+        while True:
+            try:
+                await self.run_due()
+            except Exception:  # a broken run must not end the worker
+                log.exception("scheduled run failed; trying again in %s", self.retry_interval)
+                await self.clock.sleep_until(self.clock.now() + self.retry_interval)
+                continue
+            await self.clock.sleep_until(await self.next_wake())

@@ -1,0 +1,33 @@
+"""Synthetic digests for publisher tests: `make_digest(date, n)` has n ranked papers
+whose categories cycle through cs.LG, cs.CV, stat.ML and cs.CL."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from bot.models import Digest, Mention, Paper, RankedPaper
+
+CATEGORIES = (("cs.LG", "stat.ML"), ("cs.CV",), ("stat.ML", "cs.LG"), ("cs.CL",))
+
+
+def make_digest(date: dt.date, n: int, *, tag: str = "") -> Digest:
+    papers = []
+    for i in range(1, n + 1):
+        aid = f"{date:%y%m}.{i:05d}"
+        paper = Paper(
+            arxiv_id=aid,
+            title=f"Paper {i} of {date}{tag}",
+            authors=(f"Author {i}", "Ada Lovelace"),
+            categories=CATEGORIES[(i - 1) % len(CATEGORIES)],
+            abstract=f"We study problem {i}. " * 5,
+        )
+        score = 1000 - 10 * i
+        mention = Mention(source="x", url=f"https://x.com/u/status/{date:%Y%m%d}{i:04d}",
+                          arxiv_ids=(aid,), author_name="U", author_handle="u",
+                          reposts=score // 2, likes=score - score // 2)
+        papers.append(RankedPaper(rank=i, paper=paper, score=score, reposts=score // 2,
+                                  likes=score - score // 2, mentions=(mention,)))
+    return Digest(date=date, papers=tuple(papers),
+                  counted_at=dt.datetime.combine(date + dt.timedelta(days=1), dt.time(8),
+                                                 tzinfo=dt.UTC),
+                  sources=("x",))
