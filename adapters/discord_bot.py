@@ -24,7 +24,7 @@ import aiohttp
 import discord
 
 from adapters.base import ConfigurationError, PermanentDeliveryError
-from adapters.discord_common import delivery_errors, point_discord_at
+from adapters.discord_common import delivery_errors, pace_globally, point_discord_at
 from bot.models import DeliveryRef, Digest, RankedPaper
 from bot.render.discord import paper_embed, parent_embed, ref_of, thread_name
 from bot.settings import Settings
@@ -179,6 +179,7 @@ async def login(settings: Settings, client: discord.Client) -> None:
             "DISCORD_TOKEN is not set; put the bot token from the Discord developer portal "
             "in DISCORD_TOKEN (or use DISCORD_WEBHOOK_URL and --to webhook:default)")
     point_discord_at(settings)
+    pace_globally(client, settings.discord_global_rate)
     try:
         await client.login(settings.discord_token.get_secret_value())
     except discord.LoginFailure:

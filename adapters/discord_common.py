@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import aiohttp
 import discord
 import yarl
+from aiolimiter import AsyncLimiter
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
@@ -22,6 +24,28 @@ def point_discord_at(settings: Settings) -> None:
     Route.BASE = settings.discord_api_url.rstrip("/")
     if settings.discord_gateway_url:
         DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.discord_gateway_url)
+
+
+def pace_globally(client: discord.Client, rate: float) -> None:
+    """Keep `client`'s REST calls under `rate` requests/s in all.
+
+    discord.py follows the per-route buckets Discord announces and waits out a global 429,
+    but has no limit of its own on the global rate (50 requests/s per bot): a fan-out to
+    hundreds of channels would run into global 429s over and over. Wrapping the one
+    method every REST call goes through (`HTTPClient.request`) paces them all.
+    """
+    if rate <= 0 or getattr(client.http, "_hotpapers_paced", False):
+        return
+    limiter = AsyncLimiter(max(1.0, rate / 10), 0.1)
+    request = client.http.request
+
+    async def paced(route: Route, **kwargs: Any) -> Any:
+        async with limiter:
+            pass
+        return await request(route, **kwargs)
+
+    client.http.request = paced  # type: ignore[method-assign]
+    client.http._hotpapers_paced = True  # type: ignore[attr-defined]
 
 
 @asynccontextmanager

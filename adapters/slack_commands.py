@@ -18,13 +18,12 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
-from aiolimiter import AsyncLimiter
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.base import DeliveryError, PermanentDeliveryError
-from adapters.slack_post import SlackChatAdapter, delivery_error
+from adapters.slack_post import ChannelPacer, SlackChatAdapter, delivery_error
 from bot.models import Answer, Command
 
 if TYPE_CHECKING:
@@ -66,7 +65,7 @@ class SlackCommands:
         self.slow_notice_after = slow_notice_after or SLOW_NOTICE_AFTER
         self.per_channel_rate = per_channel_rate
         self.recent = RecentIds()
-        self.pace: dict[str, AsyncLimiter] = {}  # shared by every answer: one pace a channel
+        self.pace = ChannelPacer()  # shared by every answer: one pace a channel
 
     # --- bolt listeners -------------------------------------------------------------
     async def drop_redeliveries(self, body: dict[str, Any], next: Callable[[], Awaitable[Any]]
@@ -130,7 +129,7 @@ class SlackCommands:
                             ephemeral=result.ephemeral or result.is_error)
             return
         poster = SlackChatAdapter(client, per_channel_rate=self.per_channel_rate,
-                                  limiters=self.pace)
+                                  pacer=self.pace)
         try:
             await poster.post_digest(cmd.channel, result.digest, key_prefix=key,
                                      notes=result.notes)

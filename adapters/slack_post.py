@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+import math
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
 import aiohttp
-from aiolimiter import AsyncLimiter
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
@@ -111,6 +113,32 @@ async def guarded(call: Awaitable[T]) -> T:
         raise delivery_error(exc) from None
 
 
+class ChannelPacer:
+    """One message at a time per channel, each `gap` seconds after the previous one was
+    ACCEPTED; shared by every adapter of a process that posts to the same channels.
+
+    A token bucket (aiolimiter) counts from when a send started, so after one 429 retry
+    every later message of the channel arrives early and hits 429 too; counting from
+    completion keeps a channel at Slack's pace after a retry.
+    """
+
+    def __init__(self) -> None:
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._done: dict[str, float] = {}
+
+    @asynccontextmanager
+    async def turn(self, channel: str, gap: float) -> AsyncIterator[None]:
+        lock = self._locks.setdefault(channel, asyncio.Lock())
+        async with lock:
+            wait = self._done.get(channel, -math.inf) + gap - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            try:
+                yield
+            finally:
+                self._done[channel] = time.monotonic()
+
+
 class SlackChatAdapter:
     """Posts digests to Slack channels (channel ids like `C0123456`)."""
 
@@ -122,27 +150,21 @@ class SlackChatAdapter:
         *,
         per_channel_rate: float | None = None,
         owns_session: aiohttp.ClientSession | None = None,
-        limiters: dict[str, AsyncLimiter] | None = None,
+        pacer: ChannelPacer | None = None,
     ) -> None:
         self.client = client
         self.per_channel_rate = per_channel_rate or PER_CHANNEL_RATE
-        self._limiters = limiters if limiters is not None else {}
+        self.pacer = pacer or ChannelPacer()
         self._owned_session = owns_session
 
     # --- sending ------------------------------------------------------------------
-    def _limiter(self, channel: str) -> AsyncLimiter:
-        limiter = self._limiters.get(channel)
-        if limiter is None:
-            limiter = AsyncLimiter(1, 1.0 / self.per_channel_rate)
-            self._limiters[channel] = limiter
-        return limiter
 
     async def post(
         self, channel: str, message: SlackMessage, *, key: str, thread_ts: str | None = None
     ) -> DeliveryRef:
         """Post one rendered message (paced per channel); returns its ts."""
         metadata = {"event_type": METADATA_EVENT, "event_payload": {"key": key}}
-        async with self._limiter(channel):
+        async with self.pacer.turn(channel, 1.0 / self.per_channel_rate):
             resp = await guarded(self.client.chat_postMessage(
                 channel=channel,
                 text=message["text"],

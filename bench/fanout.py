@@ -32,7 +32,7 @@ import tempfile
 import time
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -112,16 +112,13 @@ async def publish_all(args: argparse.Namespace, ports: list[int]) -> tuple[float
         url = f"sqlite+aiosqlite:///{tmp}/bench.db"
         settings = Settings(database_url=url, slack_api_url=f"http://127.0.0.1:{ports[0]}/api/",
                             discord_api_url=f"http://127.0.0.1:{ports[1]}/api/v10",
-                            discord_token=DISCORD_TOKEN)  # type: ignore[arg-type]
+                            discord_token=DISCORD_TOKEN,  # type: ignore[arg-type]
+                            discord_global_rate=Settings().discord_global_rate * args.scale)
         store = await Store.open(url)
         session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
-        slack_class = (paced_from_completion(SlackChatAdapter) if args.slack_pace_from_completion
-                       else SlackChatAdapter)
-        slack = slack_class(make_client(settings, BOT_TOKEN, session=session),
+        slack = SlackChatAdapter(make_client(settings, BOT_TOKEN, session=session),
                             per_channel_rate=1.0 * args.scale, owns_session=session)
         discord = await open_discord(settings)
-        if args.discord_global_pacer:
-            pace_discord_globally(discord.client.http, 50 * args.scale)
         digest = make_digest(DATE, args.papers)
         subs = [Subscription("slack", f"C{i:06d}") for i in range(half)]
         subs += [Subscription("discord", str(DISCORD_FIRST_CHANNEL + i))
@@ -143,42 +140,6 @@ async def publish_all(args: argparse.Namespace, ports: list[int]) -> tuple[float
     return wall, report
 
 
-def paced_from_completion(base: Any) -> Any:
-    """Experiment (`--slack-pace-from-completion`): the Slack adapter's per-channel gap
-    counted from when the previous message was accepted (after any 429 retry), so that
-    one 429 does not make every later message of the channel hit 429 too."""
-
-    class Paced(base):  # type: ignore[misc,valid-type]
-        _done: ClassVar[dict[str, float]] = {}
-
-        async def post(self, channel: str, message: Any, **kw: Any) -> Any:
-            wait = self._done.get(channel, 0.0) + 1.0 / self.per_channel_rate - time.monotonic()
-            if wait > 0:
-                await asyncio.sleep(wait)
-            try:
-                return await super().post(channel, message, **kw)
-            finally:
-                self._done[channel] = time.monotonic()
-
-    return Paced
-
-
-def pace_discord_globally(http: Any, rate: float) -> None:
-    """Experiment (`--discord-global-pacer`): what a proactive global limit in the
-    Discord adapter would give — every REST request waits for a slot at `rate`/s."""
-    from aiolimiter import AsyncLimiter
-
-    limiter = AsyncLimiter(max(1.0, rate / 10), 0.1)
-    request = http.request
-
-    async def paced(*a: Any, **kw: Any) -> Any:
-        async with limiter:
-            pass
-        return await request(*a, **kw)
-
-    http.request = paced
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--channels", type=int, default=1000)
@@ -189,10 +150,6 @@ def main() -> None:
                         help="Slack channels in flight")
     parser.add_argument("--discord-concurrency", type=int, default=128,
                         help="Discord channels in flight")
-    parser.add_argument("--discord-global-pacer", action="store_true",
-                        help="experiment: pace discord.py's requests to the global limit")
-    parser.add_argument("--slack-pace-from-completion", action="store_true",
-                        help="experiment: count the Slack per-channel gap from the last success")
     parser.add_argument("--only", choices=("slack", "discord"), default=None,
                         help="all channels on one platform")
     args = parser.parse_args()

@@ -89,6 +89,9 @@ class Settings(BaseSettings):
         default=None,
         validation_alias=AliasChoices("DISCORD_GATEWAY_URL", "HOTPAPERS_DISCORD_GATEWAY_URL"),
     )
+    # discord.py follows per-route buckets itself; this caps all REST calls together
+    # (Discord's global limit is 50 requests/s per bot; keep a 5% margin).
+    discord_global_rate: float = 47.5
     discord_webhook_url: SecretStr | None = Field(
         default=None,
         validation_alias=AliasChoices("DISCORD_WEBHOOK_URL", "HOTPAPERS_DISCORD_WEBHOOK_URL"),

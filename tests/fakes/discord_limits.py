@@ -4,6 +4,7 @@ and a `Via` header, and failures on command."""
 
 from __future__ import annotations
 
+import math
 import re
 import time
 from dataclasses import dataclass
@@ -108,7 +109,9 @@ class RateLimits:
         key = self._key(method, template, m)
         b = self._buckets.get(key) or _Bucket(self.config.route_limit, self.config.route_window)
         now = time.monotonic()
-        reset_after = max(0.0, b.reset_at - now)
+        # Rounded UP to the millisecond: a client that waits exactly this long must not
+        # arrive before the bucket resets (Discord's own headers never under-state it).
+        reset_after = math.ceil(max(0.0, b.reset_at - now) * 1000) / 1000
         left = b.limit - b.used if remaining is None else remaining
         return {
             "X-RateLimit-Limit": str(b.limit),
