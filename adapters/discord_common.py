@@ -36,7 +36,9 @@ def pace_globally(client: discord.Client, rate: float) -> None:
     """
     if rate <= 0 or getattr(client.http, "_hotpapers_paced", False):
         return
-    limiter = AsyncLimiter(max(1.0, rate / 10), 0.1)
+    # Bursts of at most a few requests: a burst on top of the full rate would overrun
+    # a sliding one-second window.
+    limiter = AsyncLimiter(max(1.0, rate / 25), 0.04)
     request = client.http.request
 
     async def paced(route: Route, **kwargs: Any) -> Any:

@@ -144,7 +144,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--channels", type=int, default=1000)
     parser.add_argument("--papers", type=int, default=30)
-    parser.add_argument("--scale", type=float, default=8.0,
+    parser.add_argument("--scale", type=float, default=4.0,
                         help="multiply every platform limit by this factor")
     parser.add_argument("--concurrency", type=int, default=128,
                         help="Slack channels in flight")
