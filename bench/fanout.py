@@ -14,7 +14,7 @@ The bound is the larger of the two (the platforms run concurrently).
 
 Last line: `ratio=<wall/bound> http429=<n> duplicates=<n> lost=<n>`.
 
-    .venv/bin/python bench/fanout.py [--channels 1000] [--papers 30] [--scale 8]
+    .venv/bin/python bench/fanout.py [--channels 1000] [--papers 30] [--scale 4]
 """
 
 from __future__ import annotations

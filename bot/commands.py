@@ -119,10 +119,12 @@ async def _hot(core: Core, command: Command, args: Sequence[str]) -> Answer:
     return Answer(text=_summary(digest), digest=digest, notes=notes)
 
 
-async def digest_for(core: Core, date_word: str | None) -> tuple[Digest, tuple[str, ...]]:
+async def digest_for(
+    core: Core, date_word: str | None, *, ask: str = "/hot"
+) -> tuple[Digest, tuple[str, ...]]:
     """The digest a user asks for (`2021-08-06`, `yesterday`, `latest`, None = latest),
     built on demand when the core has a builder. Raises UsageError (one line) when
-    there is none, naming the nearest dates that have one."""
+    there is none, naming the nearest dates that have one and how to `ask` for them."""
     wanted = parse_date(date_word or LATEST)
     store = core.store
     if wanted == LATEST:
@@ -141,10 +143,10 @@ async def digest_for(core: Core, date_word: str | None) -> tuple[Digest, tuple[s
         if isinstance(exc, UsageError | BadDateError):
             raise
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise UsageError(f"{await _missing_date(store, date)} (building it failed: {reason})")\
+        raise UsageError(f"{await _missing_date(store, date, ask)} (building it failed: {reason})")\
             from exc
     if digest is None:
-        raise UsageError(await _missing_date(store, date))
+        raise UsageError(await _missing_date(store, date, ask))
     return digest, notes
 
 
@@ -153,12 +155,12 @@ def _summary(digest: Digest) -> str:
     return f"{digest.heading}: {paper_count(len(digest.papers))}{scope}"
 
 
-async def _missing_date(store: Store, date: dt.date) -> str:
+async def _missing_date(store: Store, date: dt.date, ask: str) -> str:
     near = await store.nearest_dates(date, 2)
     if not near:
         return f"No digest for {date}, and none stored yet."
     return (f"No digest for {date} (arXiv announces nothing on some days); nearest: "
-            f"{' and '.join(str(d) for d in near)}. Try /hot {near[-1]}")
+            f"{' and '.join(str(d) for d in near)}. Try {ask} {near[-1]}")
 
 
 def _categories(query: str) -> Answer:

@@ -62,7 +62,8 @@ def test_archive_name_and_alias() -> None:
     ("args", "expected"),
     [
         (("digest", "2021-13-45"), "not a real date"),
-        (("digest", "2021-08-07", "--no-build"), "nearest: 2021-08-06"),
+        (("digest", "2021-08-07", "--no-build"),
+         "nearest: 2021-08-06. Try hotpapers digest 2021-08-06"),
         (("digest", "2021-08-06", "-c", "cs.XX", "--no-build"), "Did you mean"),
         (("categories", "zzzz"), "no arXiv category matches"),
     ],

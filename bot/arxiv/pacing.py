@@ -89,6 +89,11 @@ class ArxivPacer:
                         body = await resp.text()
                         status = resp.status
                         retry_after = retry_after_seconds(resp.headers.get("Retry-After"))
+                except aiohttp.ClientConnectorDNSError:
+                    # No retry can fix a name that doesn't resolve: say so at once.
+                    raise ArxivUnavailable(
+                        f"{what} cannot be reached: its host name doesn't resolve "
+                        "(no network, or check HOTPAPERS_ARXIV_*_URL)") from None
                 except (aiohttp.ClientError, TimeoutError) as exc:
                     problem = f"{type(exc).__name__}"
                     status, body, retry_after = 0, "", None

@@ -54,7 +54,7 @@ def digest(
     async def go() -> None:
         async with open_core(with_builder=build) as core:
             try:
-                found, notes = await digest_for(core, date)
+                found, notes = await digest_for(core, date, ask="hotpapers digest")
                 view = by_categories(found, category or ())
             except (UsageError, BadDateError, UnknownCategoryError) as exc:
                 fail(str(exc))

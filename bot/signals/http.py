@@ -163,6 +163,12 @@ class JsonFetcher:
                             wait = _retry_after(resp.headers)
                         else:
                             raise HttpError(resp.status, resp.reason or "", await _body(resp))
+                except aiohttp.ClientConnectorDNSError:
+                    # No retry can fix a name that doesn't resolve (no network, a typo in
+                    # the base URL): say so at once instead of after every backoff.
+                    raise SourceUnavailable(
+                        f"{self.source}: cannot resolve {where} (no network, or check "
+                        f"HOTPAPERS_{self.source.upper()}_URL)") from None
                 except (TimeoutError, aiohttp.ClientError) as exc:
                     problem = _describe(exc, self.retry.timeout)
             if attempt + 1 == self.retry.attempts:
