@@ -95,7 +95,8 @@ def _isolated_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Itera
     """Every test gets its own default database and no platform credentials."""
     from bot.settings import get_settings
 
-    for var in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "DISCORD_TOKEN",
+    for var in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_CLIENT_ID",
+                "SLACK_CLIENT_SECRET", "DISCORD_TOKEN",
                 "DISCORD_WEBHOOK_URL", "HOTPAPERS_X_BEARER_TOKEN",
                 "HOTPAPERS_BLUESKY_APP_PASSWORD"):
         monkeypatch.delenv(var, raising=False)
