@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import sys
 from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
@@ -12,7 +13,10 @@ import typer
 from rich.console import Console
 
 from bot.core import Core
+from bot.dates import LATEST, BadDateError, parse_date
+from bot.models import Digest
 from bot.settings import get_settings
+from bot.store import Store
 
 app = typer.Typer(
     name="hotpapers",
@@ -67,3 +71,26 @@ async def open_core(*, load_sample: bool = True, with_builder: bool = False) -> 
         await core.close()
         if session is not None:
             await session.close()
+
+
+async def stored_digest(store: Store, word: str, *, get_one: str) -> Digest:
+    """The stored digest a user names (`2021-08-06`, `yesterday`, `latest`); exits with a
+    one-line error naming the nearest stored dates, or saying how to `get_one`."""
+    try:
+        wanted = parse_date(word)
+    except BadDateError as exc:
+        fail(str(exc))
+    if wanted == LATEST:
+        latest = await store.latest_date()
+        if latest is None:
+            fail(f"no digest stored yet; {get_one}")
+        wanted = latest
+    assert isinstance(wanted, dt.date)
+    digest = await store.get_digest(wanted)
+    if digest is None:
+        near = await store.nearest_dates(wanted, 2)
+        if not near:
+            fail(f"no digest for {wanted}, and none stored yet; {get_one}")
+        fail(f"no digest for {wanted}; nearest stored: {' and '.join(map(str, near))} "
+             f"(try --date {near[-1]})")
+    return digest

@@ -3,7 +3,6 @@ markdown, text or JSON)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from enum import StrEnum
 from pathlib import Path
@@ -14,11 +13,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from bot.archive.importer import ImportReport, find_posts, import_paths
 from bot.arxiv.taxonomy import UnknownCategoryError
-from bot.cli.app import app, err, fail, open_core, out, run
-from bot.dates import LATEST, BadDateError, parse_date
+from bot.cli.app import app, err, fail, open_core, out, run, stored_digest
+from bot.dates import LATEST
 from bot.filters import by_categories
 from bot.models import Digest
-from bot.store import Store
 
 PROGRESS_FROM = 20  # files; smaller imports finish before a bar would be useful
 
@@ -92,7 +90,8 @@ def export_cmd(
 
     async def go() -> str:
         async with open_core() as core:
-            found = await stored_digest(core.store, date)
+            found = await stored_digest(
+                core.store, date, get_one="import some first: hotpapers import PATH")
         try:
             view = by_categories(found, category or ())
         except UnknownCategoryError as exc:
@@ -109,27 +108,3 @@ def export_cmd(
     except OSError as exc:
         fail(f"cannot write {output} ({exc.strerror or exc}); pass another path to -o")
     err.print(f"wrote {output}", markup=False, highlight=False)
-
-
-async def stored_digest(store: Store, word: str) -> Digest:
-    """The stored digest a user names; exits with a one-line error naming the nearest
-    stored dates when there is none."""
-    try:
-        wanted = parse_date(word)
-    except BadDateError as exc:
-        fail(str(exc))
-    if wanted == LATEST:
-        latest = await store.latest_date()
-        if latest is None:
-            fail("no digest stored yet; import some first: hotpapers import PATH")
-        wanted = latest
-    assert isinstance(wanted, dt.date)
-    digest = await store.get_digest(wanted)
-    if digest is None:
-        near = await store.nearest_dates(wanted, 2)
-        if not near:
-            fail(f"no digest for {wanted}, and none stored yet; import some first: "
-                 "hotpapers import PATH")
-        fail(f"no digest for {wanted}; nearest stored: {' and '.join(map(str, near))} "
-             f"(try --date {near[-1]})")
-    return digest

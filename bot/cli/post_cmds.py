@@ -4,7 +4,6 @@ and never posts twice; `--force` posts again)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from typing import Annotated
 
@@ -13,12 +12,11 @@ import typer
 from adapters.base import ConfigurationError, parse_target
 from adapters.registry import ChatAdapters
 from bot.arxiv.taxonomy import UnknownCategoryError
-from bot.cli.app import app, fail, open_core, out, run
-from bot.dates import LATEST, BadDateError, parse_date
+from bot.cli.app import app, fail, open_core, out, run, stored_digest
+from bot.dates import LATEST
 from bot.filters import wanted_categories
-from bot.models import Digest, Subscription
+from bot.models import Subscription
 from bot.publish import PublishReport, publish
-from bot.store import Store
 
 
 def setup_logging(verbose: bool) -> None:
@@ -33,25 +31,6 @@ def setup_logging(verbose: bool) -> None:
     )
     for noisy in ("discord", "slack_sdk", "slack_bolt", "aiohttp.access"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-
-
-async def stored_digest(store: Store, date_text: str) -> Digest:
-    try:
-        date = parse_date(date_text)
-    except BadDateError as exc:
-        fail(str(exc))
-    if date == LATEST:
-        latest = await store.latest_date()
-        if latest is None:
-            fail("no digest is stored yet; build one first: hotpapers build --date YYYY-MM-DD")
-        date = latest
-    assert isinstance(date, dt.date)
-    digest = await store.get_digest(date)
-    if digest is None:
-        near = await store.nearest_dates(date, 2)
-        hint = f"; nearest stored: {' and '.join(map(str, near))}" if near else ""
-        fail(f"no digest stored for {date}{hint}. Build it first: hotpapers build --date {date}")
-    return digest
 
 
 def print_report(report: PublishReport) -> None:
@@ -98,7 +77,8 @@ def post_command(
 async def _post(targets: list[tuple[str, str]], date_text: str, categories: tuple[str, ...],
                 force: bool) -> PublishReport:
     async with open_core() as core:
-        digest = await stored_digest(core.store, date_text)
+        digest = await stored_digest(
+            core.store, date_text, get_one="build one first: hotpapers build --date YYYY-MM-DD")
         pool = ChatAdapters(core.settings)
         try:
             adapters = await pool.for_platforms({p for p, _ in targets})
