@@ -26,7 +26,7 @@ ABSTRACT_CHARS = 320
 
 def _paper(rp: RankedPaper) -> RenderableType:
     p = rp.paper
-    head = Text.assemble((f"{rp.rank:>2}. ", "bold"), (p.title.strip(), "bold cyan"))
+    head = Text.assemble((f"{rp.rank:>2}. ", "bold"), (" ".join(p.title.split()), "bold cyan"))
     body = [
         Text(", ".join(p.authors), style="italic"),
         Text(f"score {rp.score} · {counts_line(rp)}", style="yellow"),
@@ -56,8 +56,8 @@ def renderables(digest: Digest) -> Iterator[RenderableType]:
         yield _paper(rp)
     if digest.failed_sources:
         failed = ", ".join(source_label(s) for s in digest.failed_sources)
-        yield Text(f"Note: {failed} could not be reached; counts come from the other sources.",
-                   style="dim")
+        yield Text(f"Note: {failed} could not be reached when this digest was counted; its "
+                   "counts come from the other sources.", style="dim")
 
 
 def print_digest(console: Console, digest: Digest) -> None:
@@ -71,4 +71,4 @@ def render_text(digest: Digest, width: int = 100) -> str:
     console = Console(file=buf, width=width, color_system=None, force_terminal=False,
                       highlight=False, soft_wrap=False)
     print_digest(console, digest)
-    return buf.getvalue()
+    return "".join(line.rstrip() + "\n" for line in buf.getvalue().splitlines())

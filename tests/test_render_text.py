@@ -1,0 +1,36 @@
+"""The terminal layout and the failed-source footnote (text and markdown)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from bot.render.markdown import render_markdown
+from bot.render.text import render_text
+from tests import factories
+
+
+def test_layout_without_trailing_spaces_and_with_collapsed_title() -> None:
+    d = factories.digest()
+    first = dataclasses.replace(d.papers[0].paper, title="Two  spaces\nand a break")
+    d = d.with_papers((dataclasses.replace(d.papers[0], paper=first), *d.papers[1:]))
+    text = render_text(d)
+    assert text.startswith("Hot Papers 2021-08-06 — 5 papers · cs, stat.ML")
+    assert " 1. Two spaces and a break" in text
+    assert "score 600 · reposts 500 · likes 100" in text
+    assert all(line == line.rstrip() for line in text.splitlines())
+    assert "could not be reached" not in text
+
+
+def test_failed_sources_get_a_footnote() -> None:
+    d = dataclasses.replace(factories.digest(), sources=("hn",), failed_sources=("bluesky", "x"))
+    text = render_text(d)
+    assert "failed: Bluesky, X" in text
+    assert "Note: Bluesky, X could not be reached" in " ".join(text.split())
+    md = render_markdown(d)
+    assert md.rstrip().endswith("_Note: Bluesky, X could not be reached when this digest was "
+                                "counted; its counts come from the other sources._")
+
+
+def test_empty_digest() -> None:
+    text = render_text(factories.digest().with_papers(()))
+    assert "0 papers" in text and "No paper got enough attention" in text
