@@ -24,7 +24,13 @@ from typing import Any
 import aiohttp
 
 from bot.arxiv.client import ArxivApi
-from bot.arxiv.listing import Listing, NoAnnouncement, announced_at, fetch_listing
+from bot.arxiv.listing import (
+    Listing,
+    NoAnnouncement,
+    announced_at,
+    fetch_listing,
+    record_observation,
+)
 from bot.arxiv.pacing import ArxivPacer, ArxivUnavailable
 from bot.core import Builder, BuildResult
 from bot.models import Digest, Mention
@@ -47,6 +53,11 @@ Progress = Callable[[str, str, int], None]
 
 class BuildError(Exception):
     """The digest could not be built (arXiv failed, a day without announcement); one line."""
+
+
+class EmptyListing(BuildError):
+    """The day's listing is empty (`build_digest(..., skip_empty=True)`): arXiv announced
+    nothing that day. Nothing is stored."""
 
 
 def mention_window(date: dt.date, now: dt.datetime | None = None) -> TimeWindow:
@@ -82,8 +93,12 @@ async def build_digest(
     progress: Progress | None = None,
     now: dt.datetime | None = None,
     pacer: ArxivPacer | None = None,
+    skip_empty: bool = False,
 ) -> BuildResult:
-    """Build, rank and store the digest of announcement day `date`."""
+    """Build, rank and store the digest of announcement day `date`. When the RSS feed
+    was read, what it showed is recorded (`bot.arxiv.listing.record_observation`): the
+    scheduler's "did arXiv announce on D?" follows it. With `skip_empty` an empty
+    listing raises `EmptyListing` instead of storing an empty digest."""
     now = now or dt.datetime.now(dt.UTC)
     notes: list[str] = []
     if sources is None:
@@ -119,6 +134,17 @@ async def build_digest(
     except BaseException:
         await _cancel(source_tasks.values())
         raise
+    if day.feed is not None:
+        try:
+            await record_observation(store, day.feed, now)
+        except Exception as exc:  # a bookkeeping failure must not fail the build
+            log.warning("could not record the arXiv feed of %s: %s", day.feed.date, exc)
+    if skip_empty and not day.papers:
+        await _cancel(source_tasks.values())
+        if progress:
+            progress(ARXIV, "done", 0)
+        raise EmptyListing(f"arXiv announced nothing for {date.isoformat()} "
+                           "(the listing is empty)")
 
     mentions: list[Mention] = []
     used: list[str] = []

@@ -12,7 +12,11 @@ State lives in the store, so a restart at any moment never posts twice:
 
 After downtime the missed days are posted once each, in order (`settings.catch_up`), or
 skipped; no more than `MAX_CATCH_UP_DAYS`. When arXiv announced nothing for a day the
-build returns None and nothing is posted: the data decides, not the weekday.
+build returns None and nothing is posted: the data decides, not the weekday. The data
+is the RSS feed, which shows day D only until the morning of the post for D: so the
+injected `observe` reads and records it on every wake-up (at most once per
+`observe_every`; with it set, the worker wakes at least that often), and the build asks
+those records (see `bot.cli.service_cmds.live_build`).
 The clock is injected (tests drive it without sleeping).
 """
 
@@ -42,6 +46,8 @@ LAST_DAY, UNFINISHED, HISTORY_KEY = "schedule.last_day", "schedule.unfinished", 
 # The digest of an announcement day, or None when arXiv announced nothing that day.
 Build = Callable[[dt.date], Awaitable[Digest | None]]
 Publish = Callable[[Digest, list[Subscription]], Awaitable[PublishReport]]
+# Read arXiv's feed and record what it shows (the result is ignored; failures are logged).
+Observe = Callable[[], Awaitable[object]]
 
 
 class Clock(Protocol):
@@ -89,9 +95,12 @@ class Scheduler:
     def __init__(
         self, store: Store, settings: Settings, *, build: Build, publish: Publish,
         clock: Clock | None = None, retry_interval: dt.timedelta = dt.timedelta(minutes=10),
+        observe: Observe | None = None, observe_every: dt.timedelta = dt.timedelta(hours=1),
     ) -> None:
         self.store, self.settings = store, settings
         self.build, self.publish = build, publish
+        self.observe, self.observe_every = observe, observe_every
+        self.observed_at: dt.datetime | None = None  # the last observation attempt
         self.clock: Clock = clock or SystemClock()
         self.tz = time_zone(settings.timezone)
         self.retry_interval = retry_interval
@@ -132,6 +141,8 @@ class Scheduler:
         wake = await self.next_run()
         if await self.unfinished():
             wake = min(wake, self.clock.now() + self.retry_interval)
+        if self.observe is not None:  # see every day the feed shows, not only post days
+            wake = min(wake, (self.observed_at or self.clock.now()) + self.observe_every)
         return max(wake, self.clock.now())
 
     # --- state -------------------------------------------------------------------------
@@ -171,6 +182,7 @@ class Scheduler:
         """Post every day that is due and not yet handled, in order; retry unfinished
         channels. Safe to call at any time, any number of times."""
         now = self.clock.now()
+        await self._observe(now)
         outcomes = await self._retry_unfinished(now)
         days = self.days_due(now, await self.last_day())
         self.waiting_for = ""
@@ -188,6 +200,20 @@ class Scheduler:
             outcomes.append(outcome)
             await self.store.set_value(LAST_DAY, day.isoformat())
         return outcomes
+
+    async def _observe(self, now: dt.datetime) -> None:
+        """Record what arXiv's feed shows now: at most once per `observe_every`; a
+        failure is one log line (the fallback rule decides the days never observed)."""
+        if self.observe is None or (
+                self.observed_at is not None and now - self.observed_at < self.observe_every):
+            return
+        self.observed_at = now
+        try:
+            await self.observe()
+        except Exception as exc:
+            reason = (str(exc).splitlines() or [type(exc).__name__])[0]
+            log.warning("could not read the arXiv feed (%s); trying again in %s", reason,
+                        self.observe_every)
 
     async def _post_day(self, day: dt.date, now: dt.datetime) -> DayOutcome | None:
         date = self.digest_date(day)

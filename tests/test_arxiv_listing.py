@@ -14,8 +14,10 @@ from bot.arxiv.listing import (
     EASTERN,
     NoAnnouncement,
     announced_at,
+    clock_feed_day,
     feed_date,
     fetch_listing,
+    observe_feed,
     parse_rss,
     search_query,
     submission_window,
@@ -123,3 +125,24 @@ async def test_weekend_is_a_clear_error(fake: ArxivFake) -> None:
     with pytest.raises(NoAnnouncement, match="Saturdays"):
         await listing(fake, dt.date(2021, 8, 7), now=dt.datetime(2021, 9, 1, tzinfo=dt.UTC))
     assert fake.log == []
+
+
+async def test_observe_feed_reads_the_feeds_date_and_items(fake: ArxivFake) -> None:
+    async with aiohttp.ClientSession() as session:
+        pacer = ArxivPacer(session, min_interval=0, user_agent="hotpapers-test")
+        late = dt.datetime(2021, 8, 20, 12, tzinfo=dt.UTC)  # the clock says otherwise
+        seen = await observe_feed(pacer, fake.url + "/rss/", now=late)
+        assert seen is not None and (seen.date, seen.dated) == (DAY, True)
+        assert seen.items == 40  # new + cross (not the replacements, not other archives)
+        fake.rss_date = dt.date(2021, 8, 16)  # dated, no listing: no announcement
+        seen = await observe_feed(pacer, fake.url + "/rss/", now=late)
+        assert seen is not None and (seen.date, seen.items) == (dt.date(2021, 8, 16), 0)
+        fake.rss_date = None  # an undated empty feed: the clock tells, when it can
+        seen = await observe_feed(pacer, fake.url + "/rss/", now=late)
+        assert seen is not None and (seen.date, seen.items, seen.dated) == (
+            dt.date(2021, 8, 20), 0, False)
+        near_switch = dt.datetime(2021, 8, 20, 23, 30, tzinfo=EASTERN)
+        assert await observe_feed(pacer, fake.url + "/rss/", now=near_switch) is None
+    assert {r.path for r in fake.log} == {"/rss/cs+stat.ML"}
+    assert clock_feed_day(dt.datetime(2021, 8, 20, 0, 30, tzinfo=EASTERN)) is None
+    assert clock_feed_day(dt.datetime(2021, 8, 20, 19, 59, tzinfo=EASTERN)) == dt.date(2021, 8, 20)

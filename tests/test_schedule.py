@@ -205,3 +205,36 @@ async def test_transient_failures_are_finished_by_a_later_run(world: World) -> N
     assert await sched.unfinished() == {}
     assert world.chat.ranks("B") == world.chat.ranks("A") == [0, 1, 2, 3]
     assert "NEW" not in world.chat.messages  # retries only touch the failed channels
+
+
+async def test_observe_runs_on_wake_ups_at_most_hourly_and_failures_are_logged(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    seen: list[dt.datetime] = []
+    failing = [True]
+
+    async def observe() -> None:
+        seen.append(world.clock.now())
+        if failing[0]:
+            raise RuntimeError("rss.arxiv.org answered 503\nmore")
+
+    plain = world.scheduler()
+    assert await plain.next_wake() == at(6)  # without observe: the post time only
+    sched = Scheduler(world.store, world.settings, build=world.build, publish=world.publish,
+                      clock=world.clock, observe=observe)
+    task = asyncio.create_task(sched.run_forever())
+    try:
+        await asyncio.wait_for(world.clock.sleeping.wait(), 5)  # 08:59: read, failed
+        assert world.clock.sleeps[-1] == at(6)  # the post first (in a minute)
+        await world.clock.advance_to(at(6, 9, 0))
+        assert world.posted() == ["2021-08-05"]  # the failure did not stop the post
+        assert seen == [at(6, 8, 59)]  # not again within the hour
+        assert world.clock.sleeps[-1] == at(6, 9, 59)  # the next reading
+        failing[0] = False
+        for hour in range(10, 14):
+            await world.clock.advance_to(at(6, hour, 0))
+        assert seen == [at(6, 8, 59), at(6, 10), at(6, 11), at(6, 12), at(6, 13)]
+    finally:
+        task.cancel()
+    assert [r.getMessage() for r in caplog.records if "arXiv feed" in r.getMessage()] == [
+        "could not read the arXiv feed (rss.arxiv.org answered 503); trying again in 1:00:00"]

@@ -18,13 +18,14 @@ from rich.text import Text
 
 from adapters.base import InteractiveAdapter, parse_target
 from adapters.registry import ChatAdapters, interactive_adapters
+from bot.arxiv.pacing import ArxivPacer
 from bot.cli.app import app, fail, open_core, out, run
 from bot.cli.post_cmds import setup_logging
 from bot.commands import describe
 from bot.core import Core
 from bot.models import Command, Digest, Subscription
 from bot.publish import PublishReport, publish
-from bot.schedule import Build, Scheduler
+from bot.schedule import Build, Observe, Scheduler
 from bot.settings import Settings
 from bot.store import Store
 
@@ -32,25 +33,57 @@ log = logging.getLogger("hotpapers.run")
 
 
 # --- the worker -----------------------------------------------------------------------
-def live_build(settings: Settings, store: Store, session: aiohttp.ClientSession) -> Build:
+def live_build(settings: Settings, store: Store, session: aiohttp.ClientSession,
+               pacer: ArxivPacer | None = None) -> Build:
     """The scheduler's build: `bot.digest.build_digest`, None on a day arXiv announced
-    nothing (the listing module decides which days those are)."""
-    from bot.arxiv.listing import NoAnnouncement, check_announcement_day
-    from bot.digest import build_digest
+    nothing. The feed decides: a day it was observed showing (`live_observe`) is
+    announced when it had items and not when it was empty; a day never observed falls
+    back to the calendar (no Sat/Sun listing) and, on weekdays, to the listing itself
+    (empty: nothing announced)."""
+    from bot.arxiv.listing import NoAnnouncement, announced, check_announcement_day
+    from bot.digest import EmptyListing, build_digest
 
     async def build(date: dt.date) -> Digest | None:
-        try:
-            check_announcement_day(date)
-        except NoAnnouncement:
+        seen = await announced(store, date)
+        if seen is False:
+            log.info("arXiv's feed showed %s empty: no announcement, nothing to post", date)
             return None
-        result = await build_digest(date, settings=settings, session=session, store=store)
+        if seen is None:
+            try:
+                check_announcement_day(date)
+            except NoAnnouncement:
+                return None
+        try:
+            result = await build_digest(date, settings=settings, session=session, store=store,
+                                        pacer=pacer, skip_empty=True)
+        except EmptyListing as exc:
+            log.info("%s", exc)
+            return None
         return result.digest
 
     return build
 
 
+def live_observe(settings: Settings, store: Store, session: aiohttp.ClientSession,
+                 pacer: ArxivPacer | None = None) -> Observe:
+    """The scheduler's observe: read arXiv's RSS feed (one paced request) and record the
+    day it shows and how many new + cross items it lists (0: no announcement)."""
+    from bot.arxiv.listing import observe_feed, record_observation
+
+    pacer = pacer or ArxivPacer(session, min_interval=settings.arxiv_min_interval,
+                                user_agent=settings.user_agent)
+
+    async def observe() -> None:
+        seen = await observe_feed(pacer, settings.arxiv_rss_url, tuple(settings.listing))
+        if seen is not None:
+            await record_observation(store, seen)
+            log.info("arXiv's feed shows %s: %d new + cross papers", seen.date, seen.items)
+
+    return observe
+
+
 async def _worker(once: bool) -> None:
-    async with open_core() as core:
+    async with open_core(with_builder=True) as core:  # /hot builds missing past days
         settings, store = core.settings, core.store
         pool = ChatAdapters(settings)
 
@@ -59,9 +92,13 @@ async def _worker(once: bool) -> None:
             return await publish(store, adapters, digest, subs)
 
         async with aiohttp.ClientSession(headers={"User-Agent": settings.user_agent}) as session:
+            pacer = ArxivPacer(session, min_interval=settings.arxiv_min_interval,
+                               user_agent=settings.user_agent)  # one pace for both
             try:
-                scheduler = Scheduler(store, settings, build=live_build(settings, store, session),
-                                      publish=publish_all)
+                scheduler = Scheduler(store, settings,
+                                      build=live_build(settings, store, session, pacer),
+                                      publish=publish_all,
+                                      observe=live_observe(settings, store, session, pacer))
             except ValueError as exc:
                 fail(str(exc))
             try:
@@ -150,6 +187,15 @@ async def show_status(core: Core) -> None:
               f"(digest of {scheduler.digest_date(nxt.date())}; catch-up "
               f"{'on' if core.settings.catch_up else 'off'})")
     out.print(f"[bold]last run day handled[/]: {last or 'none yet'}")
+    from bot.arxiv.listing import last_observation
+
+    feed = await last_observation(store)
+    if feed is not None:
+        seen, at = feed
+        what = f"{seen.items} new + cross papers" if seen.items else "empty: no announcement"
+        out.print(f"[bold]last arXiv feed seen[/]: {seen.date} ({what}) at {at}")
+    else:
+        out.print("[bold]last arXiv feed seen[/]: never (the worker reads it hourly)")
     for o in (await scheduler.history())[-5:]:
         out.print(f"  {o.at}  {o.digest_date}: {o.status} {o.detail}")
     for iso, targets in (await scheduler.unfinished()).items():
