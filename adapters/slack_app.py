@@ -1,5 +1,6 @@
 """The Slack platform (the module `adapters.registry` names for "slack"): posting
-(`open_chat_adapter`, from adapters.slack_post) and the `/hot` command on slack-bolt's
+(`open_chat_adapter`: adapters.slack_post's on SLACK_BOT_TOKEN, or every installed
+workspace in OAuth mode, adapters.slack_install) and the `/hot` command on slack-bolt's
 `AsyncApp` (handlers in adapters.slack_commands), in Socket Mode (`SlackInteractive`, the
 worker) or over HTTP (`open_http_app` + `slack_web_routes`, used by `hotpapers serve`,
 with the optional OAuth install of adapters.slack_install).
@@ -20,9 +21,10 @@ from slack_bolt.app.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.base import ConfigurationError
+from adapters.base import ChatAdapter, ConfigurationError
 from adapters.slack_commands import SlackCommands
-from adapters.slack_post import check_token, make_client, open_chat_adapter, slack_error
+from adapters.slack_post import check_token, make_client, slack_error
+from adapters.slack_post import open_chat_adapter as open_token_adapter
 from bot.models import Answer, Command
 from bot.settings import Settings
 
@@ -33,6 +35,17 @@ log = logging.getLogger(__name__)
 
 __all__ = ["SlackCommands", "SlackInteractive", "build_app", "interactive_adapter",
            "open_chat_adapter", "open_http_app", "slack_web_routes"]
+
+
+async def open_chat_adapter(settings: Settings) -> ChatAdapter:
+    """The posting side of Slack. With SLACK_CLIENT_ID/SECRET (OAuth mode) it posts to
+    each channel with its workspace's installation (SLACK_BOT_TOKEN, when set, for the
+    workspaces without one); else with SLACK_BOT_TOKEN alone."""
+    from adapters.slack_install import oauth_enabled, open_workspaces_adapter
+
+    if oauth_enabled(settings):
+        return await open_workspaces_adapter(settings)
+    return await open_token_adapter(settings)
 
 
 class _QuietBoltNotices(logging.Filter):
