@@ -122,9 +122,17 @@ async def test_the_servers_ratelimit_reset_is_waited_for(
     session: aiohttp.ClientSession,
 ) -> None:
     data = corpus(250)
-    async with SocialServers(data, limits={"bluesky": (2, 0.2)}).running() as fake:
+    async with SocialServers(data, limits={"bluesky": (2, 1.0)}).running() as fake:
         bsky = client(session, fake)
         got = await collect(bsky, START, END)  # session + 3 pages, 2 at once
-        assert [e.status for e in fake.log] == [200, 200, 429, 200, 200]
-        assert fake.log[3].at - fake.log[2].at >= bsky.fetcher.waited > 0
+        statuses = [e.status for e in fake.log]
+        # Which request meets the limit depends on timing (the next page is prefetched):
+        # at least one does, every other answer is a success, and the client waited for
+        # the server's reset before asking again.
+        limited = [i for i, s in enumerate(statuses) if s == 429]
+        assert limited and statuses[-1] == 200
+        assert all(s == 200 for i, s in enumerate(statuses) if i not in limited)
+        assert len(statuses) == 4 + len(limited)
+        gaps = sum(fake.log[i + 1].at - fake.log[i].at for i in limited)
+        assert gaps >= bsky.fetcher.waited > 0
     assert len(got) == len(data.expected("bluesky", START, END))

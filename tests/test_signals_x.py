@@ -118,7 +118,7 @@ async def test_the_servers_rate_limit_reset_is_waited_for(
     session: aiohttp.ClientSession,
 ) -> None:
     data = corpus(250)
-    async with SocialServers(data, now=NOW, limits={"x": (2, 0.2)}).running() as fake:
+    async with SocialServers(data, now=NOW, limits={"x": (2, 1.0)}).running() as fake:
         x = client(session, fake)
         got = await collect(x, START, END)  # 3 pages, 2 at once: the third waits for reset
         statuses = [e.status for e in fake.requests("x")]
