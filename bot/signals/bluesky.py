@@ -22,9 +22,8 @@ from bot.models import Mention
 from bot.signals.base import SourceUnavailable, TimeWindow
 from bot.signals.http import (
     HttpError,
-    JsonFetcher,
+    HttpSource,
     RateLimit,
-    RetryPolicy,
     pages_ahead,
     parse_time,
 )
@@ -39,27 +38,26 @@ def _iso(t: dt.datetime) -> str:
     return t.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-class Bluesky:
+class Bluesky(HttpSource):
     name = "bluesky"
     has_history = False  # search reaches back, but counts are only complete when recent
+
+    BASE_URL = "https://bsky.social/xrpc/"
+    RATE = RATE
+    PAGE_SIZE = PAGE_SIZE
 
     def __init__(
         self,
         session: aiohttp.ClientSession,
         handle: str,
         app_password: SecretStr,
-        base_url: str = "https://bsky.social/xrpc/",
-        *,
-        rate: RateLimit = RATE,
-        retry: RetryPolicy | None = None,
-        user_agent: str = "hotpapers",
-        page_size: int = PAGE_SIZE,
+        base_url: str | None = None,
+        **options: Any,
     ) -> None:
-        self.fetcher = JsonFetcher(session, self.name, base_url, rate, retry, user_agent)
+        super().__init__(session, base_url, **options)
         self.handle = handle
         self._password = app_password
         self._access: SecretStr | None = None
-        self.page_size = page_size
 
     def __repr__(self) -> str:
         return f"Bluesky(handle={self.handle!r})"

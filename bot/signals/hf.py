@@ -14,12 +14,10 @@ import datetime as dt
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-import aiohttp
-
 from bot.arxiv.ids import normalize_id
 from bot.models import Mention
 from bot.signals.base import SourceUnavailable, TimeWindow
-from bot.signals.http import HttpError, JsonFetcher, RateLimit, RetryPolicy, parse_time
+from bot.signals.http import HttpError, HttpSource, RateLimit, parse_time
 
 RATE = RateLimit(500, 300)  # Hugging Face Hub: anonymous API calls per 5 minutes
 PAGE_SIZE = 100
@@ -35,22 +33,12 @@ def days_touched(window: TimeWindow) -> Iterator[dt.date]:
         day += dt.timedelta(days=1)
 
 
-class HuggingFace:
+class HuggingFace(HttpSource):
     name = "hf"
     has_history = True
-
-    def __init__(
-        self,
-        session: aiohttp.ClientSession,
-        base_url: str = "https://huggingface.co/api/",
-        *,
-        rate: RateLimit = RATE,
-        retry: RetryPolicy | None = None,
-        user_agent: str = "hotpapers",
-        page_size: int = PAGE_SIZE,
-    ) -> None:
-        self.fetcher = JsonFetcher(session, self.name, base_url, rate, retry, user_agent)
-        self.page_size = page_size
+    BASE_URL = "https://huggingface.co/api/"
+    RATE = RATE
+    PAGE_SIZE = PAGE_SIZE
 
     async def mentions(self, window: TimeWindow) -> AsyncIterator[Mention]:
         seen: set[str] = set()

@@ -18,34 +18,22 @@ import datetime as dt
 from collections.abc import AsyncIterator
 from typing import Any
 
-import aiohttp
-
 from bot.arxiv.ids import extract_ids
 from bot.models import Mention
 from bot.signals.base import SourceUnavailable, TimeWindow
-from bot.signals.http import HttpError, JsonFetcher, RateLimit, RetryPolicy
+from bot.signals.http import HttpError, HttpSource, RateLimit
 
 RATE = RateLimit(10_000, 3600)  # documented: 10,000 requests per hour per IP
 PAGE_SIZE = 1000
 ITEM_URL = "https://news.ycombinator.com/item?id="
 
 
-class HackerNews:
+class HackerNews(HttpSource):
     name = "hn"
     has_history = True
-
-    def __init__(
-        self,
-        session: aiohttp.ClientSession,
-        base_url: str = "https://hn.algolia.com/api/v1/",
-        *,
-        rate: RateLimit = RATE,
-        retry: RetryPolicy | None = None,
-        user_agent: str = "hotpapers",
-        page_size: int = PAGE_SIZE,
-    ) -> None:
-        self.fetcher = JsonFetcher(session, self.name, base_url, rate, retry, user_agent)
-        self.page_size = page_size
+    BASE_URL = "https://hn.algolia.com/api/v1/"
+    RATE = RATE
+    PAGE_SIZE = PAGE_SIZE
 
     async def mentions(self, window: TimeWindow) -> AsyncIterator[Mention]:
         start = int(window.start.timestamp())

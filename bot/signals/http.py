@@ -19,7 +19,7 @@ import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import aiohttp
 from aiolimiter import AsyncLimiter
@@ -238,3 +238,31 @@ async def pages_ahead(
     finally:
         if not producer.done():
             producer.cancel()
+
+
+class HttpSource:
+    """What every social source shares: one paced, retrying JSON fetcher and a page size.
+
+    A subclass sets `name`, `has_history`, and its defaults `BASE_URL`, `RATE` (the
+    service's documented limit) and `PAGE_SIZE`; any of them can be overridden per
+    instance (mirrors, tests, benchmarks)."""
+
+    name: str
+    has_history: bool
+    BASE_URL: ClassVar[str]
+    RATE: ClassVar[RateLimit]
+    PAGE_SIZE: ClassVar[int]
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        base_url: str | None = None,
+        *,
+        rate: RateLimit | None = None,
+        retry: RetryPolicy | None = None,
+        user_agent: str = "hotpapers",
+        page_size: int | None = None,
+    ) -> None:
+        self.fetcher = JsonFetcher(session, self.name, base_url or self.BASE_URL,
+                                   rate or self.RATE, retry, user_agent)
+        self.page_size = page_size or self.PAGE_SIZE

@@ -28,9 +28,8 @@ from bot.models import Mention
 from bot.signals.base import SourceUnavailable, TimeWindow
 from bot.signals.http import (
     HttpError,
-    JsonFetcher,
+    HttpSource,
     RateLimit,
-    RetryPolicy,
     pages_ahead,
     parse_time,
 )
@@ -50,26 +49,26 @@ def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-class XRecentSearch:
+class XRecentSearch(HttpSource):
     name = "x"
     has_history = False
+
+    BASE_URL = "https://api.x.com/2/"
+    RATE = RATE
+    PAGE_SIZE = PAGE_SIZE
 
     def __init__(
         self,
         session: aiohttp.ClientSession,
         bearer_token: SecretStr,
-        base_url: str = "https://api.x.com/2/",
+        base_url: str | None = None,
         *,
-        rate: RateLimit = RATE,
-        retry: RetryPolicy | None = None,
-        user_agent: str = "hotpapers",
-        page_size: int = PAGE_SIZE,
         query: str = QUERY,
         clock: Callable[[], dt.datetime] = utc_now,
+        **options: Any,
     ) -> None:
-        self.fetcher = JsonFetcher(session, self.name, base_url, rate, retry, user_agent)
+        super().__init__(session, base_url, **options)
         self._token = bearer_token
-        self.page_size = page_size
         self.query = query
         self.clock = clock
 
