@@ -101,6 +101,13 @@ def _isolated_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Itera
                 "HOTPAPERS_BLUESKY_APP_PASSWORD"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("HOTPAPERS_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'default.db'}")
+    # No test may reach the real services: unless a test points a client at its fake, the
+    # outside services are a closed local port (connection refused at once).
+    for var in ("ARXIV_API_URL", "ARXIV_RSS_URL", "ARXIV_OAI_URL", "HN_URL", "HF_URL",
+                "BLUESKY_URL", "X_URL"):
+        monkeypatch.setenv(f"HOTPAPERS_{var}", "http://127.0.0.1:9/")
+    monkeypatch.setenv("SLACK_API_URL", "http://127.0.0.1:9/api/")
+    monkeypatch.setenv("DISCORD_API_URL", "http://127.0.0.1:9/api/v10")
     monkeypatch.chdir(tmp_path)
     get_settings.cache_clear()
     yield
