@@ -7,22 +7,9 @@ not the platforms' rate limits, the bottleneck."""
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 
 from bot.models import Delivery
 from bot.store import Store
-from bot.store import schema as t
-
-KEYS = ("digest_date", "platform", "channel", "part")
-
-
-def _row(d: Delivery) -> dict[str, object]:
-    return {
-        "digest_date": d.digest_date, "platform": d.platform, "channel": d.channel,
-        "part": d.part, "workspace": d.workspace, "status": d.status,
-        "message_id": d.message_id, "thread_id": d.thread_id, "nonce": d.nonce,
-        "detail": d.detail, "updated_at": d.updated_at or dt.datetime.now(dt.UTC),
-    }
 
 
 class LedgerWriter:
@@ -42,9 +29,8 @@ class LedgerWriter:
     async def _flush(self) -> None:
         while self._queue:
             batch, self._queue = self._queue, []
-            rows = list({tuple(_row(d)[k] for k in KEYS): _row(d) for d, _ in batch}.values())
             try:
-                await self._write(rows)
+                await self._write([d for d, _ in batch])
             except Exception as exc:
                 for _, future in batch:
                     if not future.done():
@@ -54,7 +40,6 @@ class LedgerWriter:
                 if not future.done():
                     future.set_result(None)
 
-    async def _write(self, rows: list[dict[str, object]]) -> None:
+    async def _write(self, rows: list[Delivery]) -> None:
         self.transactions += 1
-        async with self.store.engine.begin() as conn:
-            await self.store._upsert(conn, t.deliveries, rows, KEYS)
+        await self.store.record_deliveries(rows)

@@ -329,21 +329,28 @@ class Store:
 
     # --- delivery ledger -----------------------------------------------------------
     async def record_delivery(self, d: Delivery) -> None:
-        row = {
-            "digest_date": d.digest_date,
-            "platform": d.platform,
-            "channel": d.channel,
-            "part": d.part,
-            "workspace": d.workspace,
-            "status": d.status,
-            "message_id": d.message_id,
-            "thread_id": d.thread_id,
-            "nonce": d.nonce,
-            "detail": d.detail,
-            "updated_at": d.updated_at or _now(),
+        await self.record_deliveries([d])
+
+    async def record_deliveries(self, rows: Iterable[Delivery]) -> None:
+        """Upsert ledger rows in one transaction (the last row for a message wins)."""
+        by_message = {
+            (d.digest_date, d.platform, d.channel, d.part): {
+                "digest_date": d.digest_date,
+                "platform": d.platform,
+                "channel": d.channel,
+                "part": d.part,
+                "workspace": d.workspace,
+                "status": d.status,
+                "message_id": d.message_id,
+                "thread_id": d.thread_id,
+                "nonce": d.nonce,
+                "detail": d.detail,
+                "updated_at": d.updated_at or _now(),
+            }
+            for d in rows
         }
         async with self.engine.begin() as conn:
-            await self._upsert(conn, t.deliveries, [row],
+            await self._upsert(conn, t.deliveries, list(by_message.values()),
                                ["digest_date", "platform", "channel", "part"])
 
     async def deliveries(
