@@ -25,6 +25,7 @@ from adapters.discord_bot import DiscordChatAdapter, login
 from bot.arxiv.taxonomy import taxonomy
 from bot.models import Answer, Command
 from bot.render.common import shorten
+from bot.render.discord import CONTENT_LIMIT, shorten_lines
 from bot.settings import Settings
 
 if TYPE_CHECKING:
@@ -71,7 +72,7 @@ class HotPapersBot(discord.Client):
             deferred = True
             answer = await task
         private = answer.ephemeral or answer.is_error
-        text = shorten_markdown(answer.text)
+        text = shorten_lines(answer.text, CONTENT_LIMIT)
         if deferred and private and not ephemeral_defer:
             # The first follow-up replaces a deferral and keeps its (public) visibility:
             # drop the public "thinking" message so the answer can be ephemeral.
@@ -104,13 +105,6 @@ class HotPapersBot(discord.Client):
             await interaction.followup.send(
                 "I couldn't post the papers here (I need Send Messages and Create Public "
                 "Threads in this channel); ask an admin to add them.", ephemeral=True)
-
-
-def shorten_markdown(text: str, limit: int = 2000) -> str:
-    """Content within Discord's 2,000 characters, keeping line breaks."""
-    if len(text) <= limit:
-        return text
-    return text[: limit - 1].rstrip() + "…"
 
 
 def _base36(n: int) -> str:
@@ -222,7 +216,8 @@ class DiscordInteractive:
                                               key="r" + _base36(abs(hash(command)) % 36**12),
                                               notes=answer.notes)
         else:
-            await self.bot.poster.send_text(command.channel, shorten_markdown(answer.text))
+            await self.bot.poster.send_text(command.channel,
+                                            shorten_lines(answer.text, CONTENT_LIMIT))
 
     async def close(self) -> None:
         if self.bot is not None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from bot.models import Digest, RankedPaper
 
 SOURCE_LABELS = {"x": "X", "bluesky": "Bluesky", "hn": "Hacker News", "hf": "Hugging Face"}
@@ -30,13 +32,18 @@ def source_label(source: str) -> str:
     return SOURCE_LABELS.get(source, source)
 
 
+def sources_label(sources: Iterable[str]) -> str:
+    """`X, Hacker News`: the sources' display names."""
+    return ", ".join(source_label(s) for s in sources)
+
+
 def sources_line(digest: Digest) -> str:
     """`sources: X, Hacker News · failed: Bluesky` (empty when nothing is known)."""
     parts = []
     if digest.sources:
-        parts.append("sources: " + ", ".join(source_label(s) for s in digest.sources))
+        parts.append("sources: " + sources_label(digest.sources))
     if digest.failed_sources:
-        parts.append("failed: " + ", ".join(source_label(s) for s in digest.failed_sources))
+        parts.append("failed: " + sources_label(digest.failed_sources))
     return " · ".join(parts)
 
 

@@ -20,7 +20,7 @@ from bot.archive.post_format import (
     paper_counted_at,
 )
 from bot.models import Digest, Mention, RankedPaper, category_url
-from bot.render.common import source_label
+from bot.render.common import sources_label
 
 
 @lru_cache(maxsize=1)
@@ -45,7 +45,7 @@ def render_markdown(digest: Digest) -> str:
         front=front.split("\n") if front is not None else default_front_matter(digest),
         lead=int(lead) if lead and digest.papers else default_lead_blanks(len(digest.papers)),
         papers=[_paper(digest, rp) for rp in digest.papers],
-        failed=", ".join(source_label(s) for s in digest.failed_sources),
+        failed=sources_label(digest.failed_sources),
     )
 
 

@@ -12,7 +12,14 @@ from collections.abc import Iterable
 from typing import Any, TypedDict
 
 from bot.models import Digest, Mention, RankedPaper, category_url
-from bot.render.common import categories_label, counts_line, paper_count, shorten, source_label
+from bot.render.common import (
+    categories_label,
+    counts_line,
+    paper_count,
+    shorten,
+    source_label,
+    sources_label,
+)
 
 MAX_BLOCKS = 50
 MAX_SECTION = 3000
@@ -111,9 +118,9 @@ def empty_message(digest: Digest, notes: Iterable[str] = ()) -> SlackMessage:
 def _about(digest: Digest) -> list[str]:
     parts = []
     if digest.sources:
-        parts.append("sources: " + ", ".join(source_label(s) for s in digest.sources))
+        parts.append("sources: " + sources_label(digest.sources))
     if digest.failed_sources:
-        failed = ", ".join(source_label(s) for s in digest.failed_sources)
+        failed = sources_label(digest.failed_sources)
         parts.append(f":warning: failed: {failed} (counts may be low)")
     parts.append(f"counted {digest.counted_at:%Y-%m-%d %H:%M} UTC")
     return parts

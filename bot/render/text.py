@@ -18,6 +18,7 @@ from bot.render.common import (
     paper_count,
     shorten,
     source_label,
+    sources_label,
     sources_line,
 )
 
@@ -55,7 +56,7 @@ def renderables(digest: Digest) -> Iterator[RenderableType]:
     for rp in digest.papers:
         yield _paper(rp)
     if digest.failed_sources:
-        failed = ", ".join(source_label(s) for s in digest.failed_sources)
+        failed = sources_label(digest.failed_sources)
         yield Text(f"Note: {failed} could not be reached when this digest was counted; its "
                    "counts come from the other sources.", style="dim")
 
