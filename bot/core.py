@@ -20,8 +20,8 @@ class BuildResult:
     notes: tuple[str, ...] = ()
 
 
-# Builds and stores the digest of one past day from the sources with history.
-Builder = Callable[[dt.date], Awaitable[BuildResult]]
+# Builds the digest of one past day from the sources with history and saves it in the store.
+Builder = Callable[[Store, dt.date], Awaitable[BuildResult]]
 
 
 class Core:
@@ -55,7 +55,7 @@ class Core:
             return digest, ()
         if self.builder is None or date > dt.datetime.now(dt.UTC).date():
             return None, ()
-        result = await self.builder(date)
+        result = await self.builder(self.store, date)
         return result.digest, result.notes
 
     async def answer(self, command: Command) -> Answer:

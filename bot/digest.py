@@ -214,25 +214,21 @@ async def _cancel(tasks: Any) -> None:
 async def on_demand_builder(settings: Settings) -> tuple[Builder, aiohttp.ClientSession]:
     """A builder of past days from the sources with history (HN, Hugging Face, arXiv),
     and the session it uses (the caller closes it). Builds of the same date wait for
-    each other; each build stores its digest through its own short-lived store."""
+    each other; each build saves its digest in the store it is given (the core's)."""
     session = aiohttp.ClientSession()
     pacer = ArxivPacer(session, min_interval=settings.arxiv_min_interval,
                        user_agent=settings.user_agent)
     locks: dict[dt.date, asyncio.Lock] = {}
 
-    async def build(date: dt.date) -> BuildResult:
+    async def build(store: Store, date: dt.date) -> BuildResult:
         async with locks.setdefault(date, asyncio.Lock()):
-            store = await Store.open(settings.database_url, migrate=False)
-            try:
-                stored = await store.get_digest(date)
-                if stored is not None:  # built meanwhile by a concurrent request
-                    return BuildResult(stored, ())
-                found, _ = make_sources(settings, session, HISTORY_SOURCES)
-                sources = [s for s in found if s.has_history]
-                result = await build_digest(date, settings=settings, session=session,
-                                            store=store, sources=sources, pacer=pacer)
-            finally:
-                await store.close()
+            stored = await store.get_digest(date)
+            if stored is not None:  # built meanwhile by a concurrent request
+                return BuildResult(stored, ())
+            found, _ = make_sources(settings, session, HISTORY_SOURCES)
+            sources = [s for s in found if s.has_history]
+            result = await build_digest(date, settings=settings, session=session,
+                                        store=store, sources=sources, pacer=pacer)
         note = (f"built on demand from {used_line(result.digest)} (the sources with history; "
                 "X and Bluesky keep no history for past days)")
         return BuildResult(result.digest, (note, *result.notes[1:]))

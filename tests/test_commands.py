@@ -120,7 +120,7 @@ async def test_help_and_categories(core: Core) -> None:
 async def test_on_demand_build_is_used_for_missing_days(core: Core) -> None:
     built: list[dt.date] = []
 
-    async def builder(day: dt.date) -> BuildResult:
+    async def builder(_store: Store, day: dt.date) -> BuildResult:
         built.append(day)
         d = factories.digest(day)
         await core.store.save_digest(d)
@@ -135,7 +135,7 @@ async def test_on_demand_build_is_used_for_missing_days(core: Core) -> None:
 
 
 async def test_failed_build_names_nearest_dates(core: Core) -> None:
-    async def builder(day: dt.date) -> BuildResult:
+    async def builder(_store: Store, day: dt.date) -> BuildResult:
         raise RuntimeError("arXiv unreachable")
 
     core.builder = builder

@@ -197,14 +197,14 @@ async def test_on_demand_builder_uses_sources_with_history(
 ) -> None:
     url = world.settings.database_url
     store = await Store.open(url)
-    await store.close()
     settings = world.settings.model_copy(update={"database_url": url})
     build, session = await on_demand_builder(settings)
     try:
-        result = await build(DAY)
-        again = await build(DAY)  # stored now: not built twice
+        result = await build(store, DAY)
+        again = await build(store, DAY)  # stored now: not built twice
     finally:
         await session.close()
+        await store.close()
     assert result.digest.sources == ("hn", "hf")
     assert result.notes[0].startswith(
         "built on demand from arXiv, Hacker News, Hugging Face (the sources with history")

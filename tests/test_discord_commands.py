@@ -17,6 +17,7 @@ from adapters.discord_commands import DiscordInteractive
 from bot.core import BuildResult, Core
 from bot.models import Subscription
 from bot.settings import Settings
+from bot.store import Store
 from tests.fakes.discord_api import (
     TEXT_CHANNEL_ID,
     TOKEN,
@@ -42,7 +43,7 @@ def settings_for(fake: FakeDiscord, tmp_path: Path, token: str = TOKEN) -> Setti
                     database_url=f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}")
 
 
-async def slow_builder(date: dt.date) -> BuildResult:
+async def slow_builder(_store: Store, date: dt.date) -> BuildResult:
     await asyncio.sleep(0.5)
     if date == dt.date(2021, 8, 4):
         raise RuntimeError("sources down")

@@ -231,7 +231,7 @@ async def test_not_in_channel_gets_an_invite_hint(served: Served) -> None:
 async def test_slow_build_is_acked_at_once_then_posted(tmp_path: Path) -> None:
     release = asyncio.Event()
 
-    async def builder(date):  # type: ignore[no-untyped-def]
+    async def builder(_store, date):  # type: ignore[no-untyped-def]
         await release.wait()
         return BuildResult(sample_digest(2, title=f"Hot Papers {date}"),
                            notes=("built on demand from Hacker News",))
