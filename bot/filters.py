@@ -4,6 +4,7 @@ keyword and author filters, a minimum score and a maximum count. Pure functions.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 
 from bot.arxiv.taxonomy import taxonomy
 from bot.models import Digest, RankedPaper, Subscription
@@ -52,8 +53,6 @@ def view(digest: Digest, sub: Subscription) -> Digest:
         kept = kept[: sub.max_papers]
     out = digest.with_papers(kept)
     if sub.categories:
-        from dataclasses import replace
-
         out = replace(out, categories_filter=tuple(sub.categories))
     return out
 
