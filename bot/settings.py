@@ -97,6 +97,9 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("DISCORD_WEBHOOK_URL", "HOTPAPERS_DISCORD_WEBHOOK_URL"),
     )
     http_host: str = "0.0.0.0"
+    # Where `hotpapers serve`'s web archive is reachable from outside (absolute links in
+    # feeds, links from the chat messages to the day's page); unset: no links in chat.
+    public_url: str | None = Field(default=None, pattern=r"^https?://[^\s/]+(/\S*)?$")
     port: int = Field(default=3000, validation_alias=AliasChoices("PORT", "HOTPAPERS_PORT"))
 
     @classmethod

@@ -1,5 +1,6 @@
 """`hotpapers serve`: the web process (Procfile `web:`). An aiohttp server on
-`settings.http_host`:`settings.port` with `/healthz` and, when Slack is configured, the
+`settings.http_host`:`settings.port` with `/healthz`, the web archive (`bot.web`: pages,
+feeds, JSON API) and, when Slack is configured, the
 HTTP-mode endpoints `/slack/events` (commands and events, signatures checked with
 SLACK_SIGNING_SECRET) and `/slack/install` + `/slack/oauth_redirect` (when
 SLACK_CLIENT_ID and SLACK_CLIENT_SECRET are set). Platform code stays in `adapters/`."""
@@ -43,6 +44,9 @@ async def build_web_app(core: Core, settings: Settings, *, check_token_first: bo
         return web.json_response({"ok": True, "latest": latest.isoformat() if latest else None})
 
     web_app.router.add_get("/healthz", healthz)
+    from bot.web import add_web_routes
+
+    add_web_routes(web_app, core, settings)
     if slack_configured(settings):
         from adapters.slack_app import open_http_app, slack_web_routes
 
@@ -69,7 +73,7 @@ async def _serve(host: str, port: int) -> None:
             fail(str(exc))
         if not slack_configured(core.settings):
             out.print("Slack is not configured (SLACK_BOT_TOKEN or SLACK_CLIENT_ID): "
-                      "serving /healthz only")
+                      "serving the web archive and /healthz")
         runner = web.AppRunner(web_app, access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, host, port)
@@ -97,7 +101,8 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port to listen on (PORT).")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log every request.")] = False,
 ) -> None:
-    """Serve Slack's HTTP mode (/slack/events, /slack/install) and /healthz."""
+    """Serve the web archive (pages, feeds, JSON API), Slack's HTTP mode (/slack/events,
+    /slack/install) and /healthz."""
     from bot.cli.post_cmds import setup_logging
     from bot.settings import get_settings
 
