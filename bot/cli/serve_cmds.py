@@ -44,7 +44,7 @@ async def build_web_app(core: Core, settings: Settings, *, check_token_first: bo
         return web.json_response({"ok": True, "latest": latest.isoformat() if latest else None})
 
     web_app.router.add_get("/healthz", healthz)
-    from bot.web import add_web_routes
+    from bot.web.app import add_web_routes
 
     add_web_routes(web_app, core, settings)
     if slack_configured(settings):
