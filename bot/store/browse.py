@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import func, select, tuple_
 
 from bot.models import Mention, Paper, RankedPaper, SourceCount
 from bot.store import schema as t
@@ -77,20 +77,27 @@ async def day_summaries(store: Store) -> list[DaySummary]:
     return list(out.values())
 
 
-async def latest_in_categories(
-    store: Store, keep: Callable[[tuple[str, ...]], bool], limit: int
-) -> list[tuple[dt.date, str]]:
-    """(date, arxiv_id) of the latest `limit` listings whose categories (as listed that
-    day) `keep` accepts, newest day first, by rank within a day."""
+async def listing_categories(store: Store) -> list[tuple[dt.date, str, tuple[str, ...]]]:
+    """(date, arxiv_id, categories as listed that day) of every listing, newest day first,
+    by rank within a day: what category pages filter (callers keep it per generation)."""
     dp, p = t.digest_papers, t.papers
     async with store.engine.connect() as conn:
         rows: Sequence[Any] = (await conn.execute(
             select(dp.c.date, dp.c.arxiv_id, dp.c.paper["categories"], p.c.categories)
             .select_from(dp.join(p, p.c.arxiv_id == dp.c.arxiv_id))
             .order_by(dp.c.date.desc(), dp.c.rank))).all()
+    return [(date, arxiv_id, tuple(listed or current or ()))
+            for date, arxiv_id, listed, current in rows]
+
+
+def latest_in_categories(
+    rows: Sequence[tuple[dt.date, str, tuple[str, ...]]],
+    keep: Callable[[tuple[str, ...]], bool], limit: int,
+) -> list[tuple[dt.date, str]]:
+    """(date, arxiv_id) of the first `limit` of `rows` whose categories `keep` accepts."""
     found: list[tuple[dt.date, str]] = []
-    for date, arxiv_id, listed, current in rows:
-        if keep(tuple(listed or current or ())):
+    for date, arxiv_id, categories in rows:
+        if keep(categories):
             found.append((date, arxiv_id))
             if len(found) == limit:
                 break
@@ -109,8 +116,8 @@ async def paper_record(store: Store, arxiv_id: str) -> PaperRecord | None:
             select(dp.c.date, dp.c.rank, dp.c.score, dp.c.reposts, dp.c.likes, dp.c.by_source)
             .where(dp.c.arxiv_id == arxiv_id).order_by(dp.c.date.desc()))).all()
         posts = (await conn.execute(
-            select(m).where(exists().where(
-                dm.c.source == m.c.source, dm.c.url == m.c.url, dm.c.arxiv_id == arxiv_id))
+            select(m).where(tuple_(m.c.source, m.c.url).in_(
+                select(dm.c.source, dm.c.url).where(dm.c.arxiv_id == arxiv_id)))
         )).mappings().all()
     if not listed:
         return None
@@ -127,3 +134,9 @@ def ranked(record: PaperRecord, listing: Listing) -> RankedPaper:
     return RankedPaper(rank=listing.rank, paper=record.paper, score=listing.score,
                        reposts=listing.reposts, likes=listing.likes,
                        mentions=record.mentions, by_source=listing.by_source)
+
+
+def listed_ids_and_categories(rows: Sequence[tuple[dt.date, str, tuple[str, ...]]]
+                              ) -> tuple[list[str], set[str]]:
+    """Every paper listed (sorted) and every category they were listed with."""
+    return sorted({r[1] for r in rows}), {c for *_, cats in rows for c in cats}

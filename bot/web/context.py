@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from aiohttp import web
 
 from bot.core import Core
-from bot.web.cache import PageCache
+from bot.web.cache import Generation, PageCache
 
 
 @dataclass(slots=True)
@@ -17,6 +18,8 @@ class WebContext:
     cache: PageCache
     public_url: str | None = None  # HOTPAPERS_PUBLIC_URL: absolute links in feeds
     static_site: bool = False  # rendering files for `hotpapers site` (no search box)
+    # every listing's categories, with the store generation it was read at
+    listings: tuple[Generation, list[tuple[dt.date, str, tuple[str, ...]]]] | None = None
 
 
 CONTEXT = web.AppKey("hotpapers_web", WebContext)

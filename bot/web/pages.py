@@ -11,7 +11,12 @@ from dataclasses import dataclass
 from bot.arxiv.taxonomy import UnknownCategoryError, taxonomy
 from bot.models import Digest, RankedPaper
 from bot.render.common import sources_label, sources_line
-from bot.store.browse import day_summaries, latest_in_categories, paper_record
+from bot.store.browse import (
+    day_summaries,
+    latest_in_categories,
+    listing_categories,
+    paper_record,
+)
 from bot.store.search import BadSearchError, search_papers
 from bot.web.cache import Rendered
 from bot.web.context import WebContext
@@ -84,6 +89,14 @@ def _description(digest: Digest) -> str:
         f": {titles}" if titles else "")
 
 
+async def listing_rows(ctx: WebContext) -> list[tuple[dt.date, str, tuple[str, ...]]]:
+    """Every listing with its categories, read once per store generation."""
+    gen = await ctx.cache.current()
+    if ctx.listings is None or ctx.listings[0] != gen:
+        ctx.listings = (gen, await listing_categories(ctx.core.store))
+    return ctx.listings[1]
+
+
 @dataclass(frozen=True, slots=True)
 class CategoryScope:
     code: str  # as asked (`cs`, `cs.NA`)
@@ -124,7 +137,7 @@ async def category_listings(ctx: WebContext, scope: CategoryScope, limit: int
                             ) -> list[tuple[dt.date, list[RankedPaper]]]:
     """The latest `limit` listings in `scope`, grouped by day (newest first)."""
     store = ctx.core.store
-    found = await latest_in_categories(store, scope.keep, limit)
+    found = latest_in_categories(await listing_rows(ctx), scope.keep, limit)
     groups: list[tuple[dt.date, list[RankedPaper]]] = []
     for date, pairs in itertools.groupby(found, key=lambda x: x[0]):
         digest = await store.get_digest(date)

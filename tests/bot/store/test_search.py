@@ -13,7 +13,13 @@ from sqlalchemy import text
 
 from bot.archive.importer import import_paths
 from bot.store import Store
-from bot.store.browse import day_summaries, generation, latest_in_categories, paper_record
+from bot.store.browse import (
+    day_summaries,
+    generation,
+    latest_in_categories,
+    listing_categories,
+    paper_record,
+)
 from bot.store.migrate import current
 from bot.store.search import BadSearchError, fts5_query, search_papers
 
@@ -118,7 +124,8 @@ async def test_browse_queries(store: Store) -> None:
     await store.delete_digest(dt.date(2020, 6, 29))
     assert (await generation(store))[0] == len(DAYS) - 1
 
-    cv = await latest_in_categories(store, lambda cats: "cs.CV" in cats, limit=3)
+    cv = latest_in_categories(await listing_categories(store), lambda cats: "cs.CV" in cats,
+                              limit=3)
     assert [d for d, _ in cv] == sorted((d for d, _ in cv), reverse=True)
     assert cv[0] == (AUG6, "2108.02774") and len(cv) == 3
 
