@@ -25,9 +25,20 @@ WCAG = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "w
         "resultTypes": ["violations"]}
 
 
+def _have_chromium() -> bool:
+    return CHROMIUM.exists()
+
+
+def _keep_screenshot(shot: Path) -> None:
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000
+    if os.environ.get("HOTPAPERS_UPDATE_SCREENSHOT"):
+        DOCS.mkdir(exist_ok=True)
+        shutil.copyfile(shot, DOCS / "day-page.png")
+
+
 @pytest.fixture
 async def browser() -> AsyncIterator[Any]:
-    if not CHROMIUM.exists():
+    if not _have_chromium():
         pytest.skip(f"no Chromium at {CHROMIUM} (.ci/run installs Debian's chromium package)")
     try:
         from playwright.async_api import async_playwright
@@ -63,10 +74,7 @@ async def test_the_day_page_in_chromium(web: Web, browser: Any, tmp_path: Path) 
     assert ranks == [f"{i}." for i in range(1, 12)]
     shot = tmp_path / "day-page.png"
     await page.screenshot(path=str(shot), full_page=False)
-    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000
-    if os.environ.get("HOTPAPERS_UPDATE_SCREENSHOT"):
-        DOCS.mkdir(exist_ok=True)
-        shutil.copyfile(shot, DOCS / "day-page.png")
+    _keep_screenshot(shot)
 
     # follow a category link of the first paper
     await page.locator("#rank-1 ul.tags a", has_text="cs.CV").click()
