@@ -74,10 +74,10 @@ async def digests(ctx: WebContext, start: str | None, end: str | None, categorie
     store = ctx.core.store
     cats = _categories(categories)
     dates = await store.digest_dates()
-    last = parse_day(end, "to") if end else (dates[-1] if dates else None)
+    last = parse_day(end, "to") if end is not None else (dates[-1] if dates else None)
     if last is None:
         return as_json({"from": None, "to": None, "categories": cats, "digests": []})
-    if start:
+    if start is not None:
         first = parse_day(start, "from")
     else:
         try:
