@@ -26,7 +26,8 @@ import secrets
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 
-from adapters.base import ChatAdapter, PermanentDeliveryError, TransientDeliveryError
+from bot.chat import ChatAdapter
+from bot.errors import PermanentDeliveryError, TransientDeliveryError
 from bot.filters import view
 from bot.ledger import LedgerWriter
 from bot.models import Delivery, DeliveryRef, Digest, Subscription

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 import sys
 from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
@@ -13,7 +14,8 @@ import typer
 from rich.console import Console
 
 from bot.core import Core
-from bot.dates import LATEST, BadDateError, parse_date
+from bot.dates import LATEST, parse_date
+from bot.errors import BadDateError
 from bot.models import Digest
 from bot.settings import get_settings
 from bot.store import Store
@@ -32,6 +34,18 @@ out = Console(highlight=False, soft_wrap=False)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 T = TypeVar("T")
+
+
+def setup_logging(verbose: bool) -> None:
+    """Log lines to stderr (rich); `verbose` shows every message as it goes."""
+    from rich.logging import RichHandler
+
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING, format="%(message)s",
+        handlers=[RichHandler(console=err, show_path=False, markup=False)], force=True,
+    )
+    for noisy in ("discord", "slack_sdk", "slack_bolt", "aiohttp.access"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def fail(message: str, code: int = 2) -> NoReturn:

@@ -12,9 +12,9 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from bot.archive.importer import ImportReport, find_posts, import_paths
-from bot.arxiv.taxonomy import UnknownCategoryError
 from bot.cli.app import app, err, fail, open_core, out, run, stored_digest
 from bot.dates import LATEST
+from bot.errors import UnknownCategoryError
 from bot.filters import by_categories
 from bot.models import Digest
 

@@ -9,10 +9,10 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from bot.arxiv.taxonomy import UnknownCategoryError, taxonomy
+from bot.arxiv.taxonomy import taxonomy
 from bot.cli.app import app, db_app, fail, open_core, out, run
-from bot.commands import UsageError, digest_for
-from bot.dates import BadDateError
+from bot.commands import digest_for
+from bot.errors import BadDateError, UnknownCategoryError, UsageError
 from bot.filters import by_categories
 from bot.models import Digest
 

@@ -9,12 +9,13 @@ import aiohttp
 import typer
 from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn
 
-from bot.arxiv.listing import feed_date
+from bot.arxiv.days import feed_date
 from bot.cli.app import app, err, fail, open_core, out, run
-from bot.dates import LATEST, BadDateError, parse_date
+from bot.dates import LATEST, parse_date
+from bot.errors import BadDateError, UnknownSourceError
 from bot.render.common import paper_count, sources_line
 from bot.settings import get_settings
-from bot.signals.registry import UnknownSourceError, make_sources, source_name
+from bot.signals.registry import make_sources, source_name
 
 STATUS_STYLE = {"waiting": "dim", "running": "yellow", "done": "green", "failed": "red"}
 
@@ -82,7 +83,8 @@ def build(
     names = _source_names(sources)
 
     async def go() -> None:
-        from bot.digest import BuildError, build_digest
+        from bot.digest import build_digest
+        from bot.errors import BuildError
 
         settings = get_settings()
         async with open_core(load_sample=False) as core, aiohttp.ClientSession() as session:

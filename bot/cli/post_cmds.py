@@ -4,33 +4,18 @@ and never posts twice; `--force` posts again)."""
 
 from __future__ import annotations
 
-import logging
 from typing import Annotated
 
 import typer
 
-from adapters.base import ConfigurationError, parse_target
 from adapters.registry import ChatAdapters
-from bot.arxiv.taxonomy import UnknownCategoryError
-from bot.cli.app import app, fail, open_core, out, run, stored_digest
+from bot.chat import parse_target
+from bot.cli.app import app, fail, open_core, out, run, setup_logging, stored_digest
 from bot.dates import LATEST
+from bot.errors import ConfigurationError, UnknownCategoryError
 from bot.filters import wanted_categories
 from bot.models import Subscription
 from bot.publish import PublishReport, publish
-
-
-def setup_logging(verbose: bool) -> None:
-    """Log lines to stderr (rich); `verbose` shows every message as it goes."""
-    from rich.logging import RichHandler
-
-    from bot.cli.app import err
-
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING, format="%(message)s",
-        handlers=[RichHandler(console=err, show_path=False, markup=False)], force=True,
-    )
-    for noisy in ("discord", "slack_sdk", "slack_bolt", "aiohttp.access"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def print_report(report: PublishReport) -> None:

@@ -16,11 +16,10 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from adapters.base import InteractiveAdapter, parse_target
 from adapters.registry import ChatAdapters, interactive_adapters
 from bot.arxiv.pacing import ArxivPacer
-from bot.cli.app import app, fail, open_core, out, run
-from bot.cli.post_cmds import setup_logging
+from bot.chat import InteractiveAdapter, parse_target
+from bot.cli.app import app, fail, open_core, out, run, setup_logging
 from bot.commands import describe
 from bot.core import Core
 from bot.models import Command, Digest, Subscription
@@ -40,8 +39,10 @@ def live_build(settings: Settings, store: Store, session: aiohttp.ClientSession,
     announced when it had items and not when it was empty; a day never observed falls
     back to the calendar (no Sat/Sun listing) and, on weekdays, to the listing itself
     (empty: nothing announced)."""
-    from bot.arxiv.listing import NoAnnouncement, announced, check_announcement_day
-    from bot.digest import EmptyListing, build_digest
+    from bot.arxiv.days import check_announcement_day
+    from bot.arxiv.listing import announced
+    from bot.digest import build_digest
+    from bot.errors import EmptyListing, NoAnnouncement
 
     async def build(date: dt.date) -> Digest | None:
         seen = await announced(store, date)

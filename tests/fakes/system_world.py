@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from bot.arxiv.listing import announced_at, submission_window
+from bot.arxiv.days import announced_at, submission_window
 from bot.models import Paper
 from tests.fakes.arxiv_server import FakeArxivPaper
 from tests.fakes.social_corpus import Corpus, FakePost
