@@ -5,7 +5,7 @@ never a token."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import aiohttp
@@ -23,6 +23,7 @@ from bot.errors import (
     PermanentDeliveryError,
     TransientDeliveryError,
 )
+from bot.retry import Retryable, RetryPolicy, describe_failure, retrying
 from bot.settings import Settings
 
 PERMANENT_ERRORS = frozenset({
@@ -95,10 +96,36 @@ async def guarded(call: Awaitable[T]) -> T:
         raise delivery_error(exc) from None
 
 
+READ_RETRY = RetryPolicy(attempts=3, backoff=0.5, max_backoff=4.0, max_retry_after=30.0)
+
+
+async def read(call: Callable[[], Awaitable[T]], what: str,
+               policy: RetryPolicy = READ_RETRY) -> T:
+    """A Slack call that changes nothing (auth.test, users.info, history ...), retried
+    through `bot.retry` when Slack answers 5xx or the connection fails. (Posting is
+    never retried here: the publisher's ledger decides.) Other failures are raised."""
+
+    async def attempt() -> T:
+        try:
+            return await call()
+        except SlackApiError as exc:
+            if exc.response.status_code >= 500:
+                raise Retryable(f"HTTP {exc.response.status_code}") from exc
+            raise
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise Retryable(describe_failure(exc)) from exc
+
+    try:
+        return await retrying(attempt, policy, what=f"slack {what}")
+    except Retryable as exc:
+        cause = exc.__cause__
+        raise cause if isinstance(cause, Exception) else exc from None
+
+
 async def check_token(client: AsyncWebClient, name: str = "SLACK_BOT_TOKEN") -> dict[str, Any]:
     """`auth.test`: the bot's identity, or a one-line ConfigurationError."""
     try:
-        resp = await client.auth_test()
+        resp = await read(client.auth_test, "auth.test")
     except SlackApiError as exc:
         code = slack_error(exc)
         if code in AUTH_ERRORS:

@@ -97,11 +97,3 @@ class SlackInteractive:
             cleanup, self._cleanup = self._cleanup, None
             await cleanup()
         self._closed.set()
-
-
-def interactive_adapter(settings: Settings) -> SlackInteractive | None:
-    """Socket Mode when SLACK_APP_TOKEN and SLACK_BOT_TOKEN are set, else None (HTTP mode
-    is `hotpapers serve`)."""
-    if settings.slack_app_token is None or settings.slack_bot_token is None:
-        return None
-    return SlackInteractive(settings)

@@ -12,7 +12,6 @@ from adapters.registry import ChatAdapters
 from bot.chat import parse_target
 from bot.cli.app import app, fail, open_core, out, run, setup_logging, stored_digest
 from bot.dates import LATEST
-from bot.errors import ConfigurationError, UnknownCategoryError
 from bot.filters import wanted_categories
 from bot.models import Subscription
 from bot.publish import PublishReport, publish
@@ -45,13 +44,10 @@ def post_command(
 ) -> None:
     """Post a stored digest to chat channels now: the parent message, then one reply
     per paper in its thread."""
-    try:
-        targets = [parse_target(t) for t in to]
-        categories = tuple(category or ())
-        if categories:
-            wanted_categories(categories)
-    except (ValueError, UnknownCategoryError) as exc:
-        fail(str(exc))
+    targets = [parse_target(t) for t in to]
+    categories = tuple(category or ())
+    if categories:
+        wanted_categories(categories)
     setup_logging(verbose)
     report = run(_post(targets, date, categories, force))
     print_report(report)
@@ -77,7 +73,5 @@ async def _post(targets: list[tuple[str, str]], date_text: str, categories: tupl
                     platform=platform, channel=channel, categories=categories,
                     workspace=known.workspace if known else ""))
             return await publish(core.store, adapters, digest, subs, force=force)
-        except ConfigurationError as exc:
-            fail(str(exc))
         finally:
             await pool.close()

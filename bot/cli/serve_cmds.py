@@ -19,7 +19,6 @@ from adapters import registry
 from bot.chat import WebRoutes
 from bot.cli.app import app, fail, open_core, out, run, setup_logging
 from bot.core import Core
-from bot.errors import ConfigurationError
 from bot.settings import Settings, get_settings
 
 log = logging.getLogger("hotpapers.serve")
@@ -57,10 +56,7 @@ async def build_web_app(core: Core, settings: Settings, *, check_token_first: bo
 
 async def _serve(host: str, port: int) -> None:
     async with open_core(with_builder=True) as core:
-        try:
-            web_app, paths = await build_web_app(core, core.settings)
-        except ConfigurationError as exc:
-            fail(str(exc))
+        web_app, paths = await build_web_app(core, core.settings)
         if not web_app[PLATFORMS]:
             out.print("Slack is not configured (SLACK_BOT_TOKEN or SLACK_CLIENT_ID): "
                       "serving /healthz only")

@@ -95,13 +95,10 @@ async def _worker(once: bool) -> None:
         async with aiohttp.ClientSession(headers={"User-Agent": settings.user_agent}) as session:
             pacer = ArxivPacer(session, min_interval=settings.arxiv_min_interval,
                                user_agent=settings.user_agent)  # one pace for both
-            try:
-                scheduler = Scheduler(store, settings,
-                                      build=live_build(settings, store, session, pacer),
-                                      publish=publish_all,
-                                      observe=live_observe(settings, store, session, pacer))
-            except ValueError as exc:
-                fail(str(exc))
+            scheduler = Scheduler(store, settings,
+                                  build=live_build(settings, store, session, pacer),
+                                  publish=publish_all,
+                                  observe=live_observe(settings, store, session, pacer))
             try:
                 if once:
                     outcomes = await scheduler.run_due()
@@ -178,10 +175,7 @@ async def show_status(core: Core) -> None:
     async def no_publish(digest: Digest, _subs: list[Subscription]) -> PublishReport:
         return PublishReport(digest.date, ())
 
-    try:
-        scheduler = Scheduler(store, core.settings, build=no_build, publish=no_publish)
-    except ValueError as exc:
-        fail(str(exc))
+    scheduler = Scheduler(store, core.settings, build=no_build, publish=no_publish)
     nxt, last = await scheduler.next_run(), await scheduler.last_day()
     due = " (due now)" if nxt <= scheduler.clock.now() else ""
     out.print(f"[bold]next daily post[/]: {nxt:%Y-%m-%d %H:%M %Z}{due} "
@@ -256,10 +250,7 @@ def _words(categories: list[str], keyword: list[str], exclude_keyword: list[str]
 
 
 async def _answer(target: str, name: str, words: tuple[str, ...]) -> None:
-    try:
-        platform, channel = parse_target(target)
-    except ValueError as exc:
-        fail(str(exc))
+    platform, channel = parse_target(target)
     async with open_core(load_sample=False) as core:
         answer = await core.answer(Command(name=name, args=words, platform=platform,
                                            channel=channel, user="cli"))

@@ -16,11 +16,6 @@ from tests.fakes.memory_chat import MemoryChatAdapter, SimulatedCrash
 DAY = dt.date(2021, 8, 6)
 
 
-@pytest.fixture
-def memory_chat() -> MemoryChatAdapter:
-    return MemoryChatAdapter()
-
-
 def subs(*channels: str, **kw: object) -> list[Subscription]:
     return [Subscription(platform="memory", channel=c, **kw) for c in channels]  # type: ignore[arg-type]
 

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from bot.errors import ConfigurationError
 from bot.models import Digest, Subscription
 from bot.publish import PublishReport, publish
 from bot.schedule import Scheduler
@@ -173,7 +174,7 @@ async def test_time_zone_and_post_time(sqlite_store: Store) -> None:
 
 async def test_bad_time_zone_is_one_clear_line(sqlite_store: Store) -> None:
     world = World(sqlite_store, FakeClock(at(10)), timezone="Mars/Olympus")
-    with pytest.raises(ValueError, match="HOTPAPERS_TIMEZONE"):
+    with pytest.raises(ConfigurationError, match="HOTPAPERS_TIMEZONE"):
         world.scheduler()
 
 

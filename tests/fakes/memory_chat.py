@@ -1,5 +1,7 @@
-"""An in-memory `ChatAdapter` for tests and dry runs: it keeps every message it was
-asked to post, per channel and in order, and can be told to fail.
+"""An in-memory `ChatAdapter` for the publisher's and the scheduler's tests: it keeps
+every message it was asked to post, per channel and in order, and can be told to fail.
+(It lives with the fakes, not in the package: users have `console:` for dry runs, and
+nothing but tests needs a chat platform that forgets everything at exit.)
 
 Failures on command: `gone` channels raise `PermanentDeliveryError` (a deleted
 channel), `flaky[channel] = n` makes the next n sends to that channel raise
@@ -8,11 +10,7 @@ raise `TransientDeliveryError` anyway (the reply was lost: an in-doubt send), an
 `crash_after` raises `SimulatedCrash` (not an `Exception`, like a `kill -9`) right after
 that many messages landed.
 
-Use it as a pytest fixture:
-
-    @pytest.fixture
-    def memory_chat() -> MemoryChatAdapter:
-        return MemoryChatAdapter()
+Tests get a fresh one from the `memory_chat` fixture (tests/conftest.py).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The outside world of the system test (tests/test_system_worker.py): a fake arXiv day
+"""The outside world of the system test (tests/system/test_worker.py): a fake arXiv day
 and Hacker News posts about it, for the date the worker will build when started now.
 
 The worker posts, on run day R (local date of HOTPAPERS_TIMEZONE), the digest of R - 1
