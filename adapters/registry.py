@@ -1,44 +1,48 @@
 """Platform name -> adapter module, imported only when used (so `hotpapers post --to
-console:-` never loads discord.py). Each module exposes
-`async def open_chat_adapter(settings) -> ChatAdapter` and, when the platform takes
-commands, `def interactive_adapter(settings) -> InteractiveAdapter | None`."""
+console:-` never loads discord.py). The CLI (the composition root) reaches every platform
+through here and imports no platform module itself.
+
+A platform module exposes
+- `async def open_chat_adapter(settings) -> ChatAdapter` (posting; required);
+- `def interactive_adapter(settings) -> InteractiveAdapter | None` (commands; optional);
+- `async def open_web_routes(core, settings, *, check_token_first) -> WebRoutes | None`
+  (HTTP endpoints `hotpapers serve` mounts; optional);
+- `def manifest(public_url, name) -> dict` (an app manifest; optional).
+"""
 
 from __future__ import annotations
 
 import importlib
 import logging
 from types import ModuleType
-from typing import cast
+from typing import TYPE_CHECKING, Any, cast
 
-from adapters.base import ChatAdapter, ConfigurationError, InteractiveAdapter
+from bot.chat import ChatAdapter, InteractiveAdapter, WebRoutes
+from bot.errors import ConfigurationError
 from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from bot.core import Core
 
 log = logging.getLogger("hotpapers.adapters")
 
-# The first module of each list that is installed is used.
-MODULES: dict[str, tuple[str, ...]] = {
-    "slack": ("adapters.slack_app", "adapters.slack_post"),
-    "discord": ("adapters.discord_bot",),
-    "webhook": ("adapters.discord_webhook",),
-    "console": ("adapters.console",),
+MODULES: dict[str, str] = {
+    "slack": "adapters.slack",
+    "discord": "adapters.discord",
+    "webhook": "adapters.discord.webhook",
+    "console": "adapters.console",
 }
 PLATFORMS = tuple(MODULES)
 
 
 def _module(platform: str) -> ModuleType:
-    names = MODULES.get(platform.strip().lower())
-    if names is None:
+    name = MODULES.get(platform.strip().lower())
+    if name is None:
         raise ConfigurationError(
             f"unknown platform '{platform}'; use one of {', '.join(PLATFORMS)} "
             "(for example slack:C0123456)"
         )
-    for name in names:
-        try:
-            return importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-    raise ConfigurationError(f"the {platform} adapter is not available in this installation")
+    return importlib.import_module(name)
 
 
 async def open_chat_adapter(platform: str, settings: Settings) -> ChatAdapter:
@@ -52,18 +56,42 @@ def interactive_adapters(settings: Settings) -> list[InteractiveAdapter]:
     """Every configured platform that takes commands (`/hot ...`)."""
     found: list[InteractiveAdapter] = []
     for platform in PLATFORMS:
-        try:
-            module = _module(platform)
-        except ConfigurationError as exc:
-            log.info("%s", exc)
-            continue
-        factory = getattr(module, "interactive_adapter", None)
+        factory = getattr(_module(platform), "interactive_adapter", None)
         if factory is None:
             continue
         adapter = factory(settings)
         if adapter is not None:
             found.append(cast(InteractiveAdapter, adapter))
     return found
+
+
+async def open_web_routes(core: Core, settings: Settings, *, check_token_first: bool = True
+                          ) -> list[WebRoutes]:
+    """The HTTP endpoints of every configured platform, for `hotpapers serve`. Raises
+    ConfigurationError (one line) when a platform is configured but can't start; the
+    routes already opened are released first."""
+    opened: list[WebRoutes] = []
+    try:
+        for platform in PLATFORMS:
+            factory = getattr(_module(platform), "open_web_routes", None)
+            if factory is None:
+                continue
+            routes = await factory(core, settings, check_token_first=check_token_first)
+            if routes is not None:
+                opened.append(cast(WebRoutes, routes))
+    except BaseException:
+        for routes in opened:
+            await routes.close()
+        raise
+    return opened
+
+
+def manifest(platform: str, public_url: str | None, name: str) -> dict[str, Any]:
+    """The platform's app manifest (ConfigurationError when it has none)."""
+    factory = getattr(_module(platform), "manifest", None)
+    if factory is None:
+        raise ConfigurationError(f"{platform} has no app manifest")
+    return cast(dict[str, Any], factory(public_url, name))
 
 
 class ChatAdapters:

@@ -19,11 +19,12 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.paths import ROOT
+
 sys.path.insert(0, str(ROOT))
 
-from bot.archive.importer import import_paths  # noqa: E402
-from bot.store import Store  # noqa: E402
+from bot.archive.importer import import_paths
+from bot.store import Store
 
 ARCHIVE_BOUND_S = 5.0
 P99_BOUND_MS = 5.0

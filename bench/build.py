@@ -31,17 +31,18 @@ from pathlib import Path
 import aiohttp
 from pydantic import SecretStr
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.paths import ROOT
+
 sys.path.insert(0, str(ROOT))
 
-from bot.arxiv.client import MAX_PAGE  # noqa: E402
-from bot.digest import build_digest, mention_window  # noqa: E402
-from bot.settings import Settings  # noqa: E402
-from bot.signals.registry import make_sources  # noqa: E402
-from bot.store import Store  # noqa: E402
-from tests.fakes.arxiv_server import ArxivFake, make_day  # noqa: E402
-from tests.fakes.social_corpus import Corpus  # noqa: E402
-from tests.fakes.social_servers import DOCUMENTED_LIMITS, SocialServers  # noqa: E402
+from bot.arxiv.client import MAX_PAGE
+from bot.digest import build_digest, mention_window
+from bot.settings import Settings
+from bot.signals.registry import make_sources
+from bot.store import Store
+from tests.fakes.arxiv_server import ArxivFake, make_day
+from tests.fakes.social_corpus import Corpus
+from tests.fakes.social_servers import DOCUMENTED_LIMITS, SocialServers
 
 DAY = dt.date(2021, 8, 4)  # a Wednesday
 ARXIV_INTERVAL = 3.0

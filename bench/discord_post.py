@@ -13,7 +13,7 @@ import asyncio
 import math
 import time
 
-from adapters.discord_bot import open_chat_adapter
+from adapters.discord.post import open_chat_adapter
 from bot.settings import Settings
 from tests.fakes.discord_api import TEXT_CHANNEL_ID, TOKEN, running_fake_discord, sample_digest
 

@@ -31,10 +31,10 @@ import sys
 import tempfile
 import time
 from multiprocessing.connection import Connection
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.paths import ROOT
+
 sys.path.insert(0, str(ROOT))
 
 DATE = dt.date(2021, 8, 6)
@@ -97,8 +97,9 @@ async def _serve_fakes(conn: Connection, scale: float, discord_channels: int) ->
 async def publish_all(args: argparse.Namespace, ports: list[int]) -> tuple[float, Any]:
     import aiohttp
 
-    from adapters.discord_bot import open_chat_adapter as open_discord
-    from adapters.slack_post import SlackChatAdapter, make_client
+    from adapters.discord.post import open_chat_adapter as open_discord
+    from adapters.slack.client import make_client
+    from adapters.slack.post import SlackChatAdapter
     from bot.models import Subscription
     from bot.publish import publish
     from bot.settings import Settings

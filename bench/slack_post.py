@@ -12,10 +12,11 @@ import argparse
 import asyncio
 import time
 
-from adapters.slack_post import SlackChatAdapter, make_client
+from adapters.slack.client import make_client
+from adapters.slack.post import SlackChatAdapter
 from bot.settings import Settings
+from tests.adapters.slack.helpers import sample_digest
 from tests.fakes.slack_api import BOT_TOKEN, fake_slack
-from tests.slack_helpers import sample_digest
 
 
 async def run(papers: int, rate: float, paced: bool) -> tuple[float, int, int]:

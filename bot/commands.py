@@ -11,15 +11,19 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from bot.arxiv.taxonomy import UnknownCategoryError, taxonomy
-from bot.core import Core
-from bot.dates import LATEST, BadDateError, looks_like_date, parse_date
+from bot.arxiv.taxonomy import taxonomy
+from bot.dates import LATEST, looks_like_date, parse_date
+from bot.errors import BadDateError, UnknownCategoryError, UsageError
 from bot.filters import by_categories, view
 from bot.models import Answer, Command, Digest, Subscription
 from bot.render.common import paper_count
+from bot.render.links import day_url
 from bot.store import Store
-from bot.web.links import day_url
+
+if TYPE_CHECKING:
+    from bot.core import Core
 
 SUBCOMMANDS = ("subscribe", "unsubscribe", "subscriptions", "help", "categories")
 FILTER_KEYS = {
@@ -38,10 +42,6 @@ HELP = """*Hot Papers* — the arXiv papers everyone is talking about.
     filters: `keyword:diffusion` `-keyword:survey` `author:Hinton` `-author:Doe` `min:100` `max:10`
 `/hot unsubscribe cs.LG` stop one category · `/hot unsubscribe` stop the daily digest here
 `/hot subscriptions` what this channel gets · `/hot categories vision` find category codes"""
-
-
-class UsageError(ValueError):
-    """Bad input; the message is the one-line answer."""
 
 
 def _error(text: str) -> Answer:

@@ -1,27 +1,22 @@
 """`Core`: the one object adapters and the CLI talk to. It owns the store, the settings
-and (optionally) the on-demand digest builder, and answers neutral `Command`s."""
+and (optionally) the on-demand digest builder, and answers neutral `Command`s (through
+`bot.commands`)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from bot.models import Answer, Command, Digest
+from bot.archive.bundled import ensure_sample
+from bot.commands import handle
+from bot.models import Answer, BuildResult, Command, Digest
 from bot.settings import Settings, get_settings
 from bot.store import Store
 
+if TYPE_CHECKING:
+    from bot.digest import Builder
 
-@dataclass(frozen=True, slots=True)
-class BuildResult:
-    """What an on-demand build produced, with one-line notes (sources used, failures)."""
-
-    digest: Digest
-    notes: tuple[str, ...] = ()
-
-
-# Builds the digest of one past day from the sources with history and saves it in the store.
-Builder = Callable[[Store, dt.date], Awaitable[BuildResult]]
+__all__ = ["BuildResult", "Core"]
 
 
 class Core:
@@ -39,8 +34,6 @@ class Core:
         settings = settings or get_settings()
         store = await Store.open(settings.database_url)
         if load_sample:
-            from bot.archive.bundled import ensure_sample
-
             await ensure_sample(store)
         return cls(settings, store, builder)
 
@@ -59,6 +52,4 @@ class Core:
         return result.digest, result.notes
 
     async def answer(self, command: Command) -> Answer:
-        from bot.commands import handle
-
         return await handle(self, command)

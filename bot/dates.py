@@ -5,12 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from bot.errors import BadDateError
+
 LATEST = "latest"
 _ISO = re.compile(r"^(\d{4})[-/]?(\d{2})[-/]?(\d{2})$")
-
-
-class BadDateError(ValueError):
-    """User input that is not a date; the message says what to type instead."""
 
 
 def parse_date(text: str, today: dt.date | None = None) -> dt.date | str:

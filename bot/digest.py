@@ -18,26 +18,21 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import aiohttp
 
 from bot.arxiv.client import ArxivApi
-from bot.arxiv.listing import (
-    Listing,
-    NoAnnouncement,
-    announced_at,
-    fetch_listing,
-    record_observation,
-)
-from bot.arxiv.pacing import ArxivPacer, ArxivUnavailable
-from bot.core import Builder, BuildResult
-from bot.models import Digest, Mention
+from bot.arxiv.days import announced_at
+from bot.arxiv.listing import Listing, fetch_listing, record_observation
+from bot.arxiv.pacing import ArxivPacer
+from bot.errors import ArxivUnavailable, BuildError, EmptyListing, NoAnnouncement, SourceUnavailable
+from bot.models import BuildResult, Digest, Mention
 from bot.ranking import hot, ranked_papers, tally
 from bot.render.common import source_label
 from bot.settings import Settings
-from bot.signals.base import SignalSource, SourceUnavailable, TimeWindow
+from bot.signals.base import SignalSource, TimeWindow
 from bot.signals.registry import HISTORY_SOURCES, make_sources
 from bot.store import Store
 
@@ -49,15 +44,8 @@ ARXIV = "arxiv"
 # progress(stage, status, count): stage is "arxiv" or a source name; status one of
 # "running", "done", "failed"; count the papers (arxiv) or mentions so far.
 Progress = Callable[[str, str, int], None]
-
-
-class BuildError(Exception):
-    """The digest could not be built (arXiv failed, a day without announcement); one line."""
-
-
-class EmptyListing(BuildError):
-    """The day's listing is empty (`build_digest(..., skip_empty=True)`): arXiv announced
-    nothing that day. Nothing is stored."""
+# Builds the digest of one past day from the sources with history and saves it in the store.
+Builder = Callable[[Store, dt.date], Awaitable[BuildResult]]
 
 
 def mention_window(date: dt.date, now: dt.datetime | None = None) -> TimeWindow:

@@ -129,6 +129,14 @@ class Digest:
 
 
 @dataclass(frozen=True, slots=True)
+class BuildResult:
+    """What a build produced, with one-line notes for the user (sources used, failures)."""
+
+    digest: Digest
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Subscription:
     """What one chat channel receives. No categories means the whole digest.
 

@@ -26,12 +26,13 @@ import secrets
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 
-from adapters.base import ChatAdapter, PermanentDeliveryError, TransientDeliveryError
+from bot.chat import ChatAdapter
+from bot.errors import PermanentDeliveryError, TransientDeliveryError
 from bot.filters import view
 from bot.ledger import LedgerWriter
 from bot.models import Delivery, DeliveryRef, Digest, Subscription
+from bot.render.links import day_url
 from bot.store import Store
-from bot.web.links import day_url
 
 log = logging.getLogger("hotpapers.publish")
 

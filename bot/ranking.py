@@ -1,13 +1,13 @@
 """Ranking: which papers are hot and in what order. Pure functions, no I/O.
 
-The seed's rules (see DESIGN.md section 1):
+The seed's rules (the Hot Papers blog's, kept as the defaults):
 - score of a paper = sum over every post linking it of weight(source) x (reposts + likes);
 - a paper is listed when its score >= `min_score` (50);
 - a post is shown under a paper when its own reposts + likes >= `min_post_attention` (25);
   the paper's top post is always shown;
 - papers by score descending; equal scores by arXiv id ascending (this order reproduces
   54 of the 57 tied pairs in the blog archive; the other 3 follow no rule visible in the
-  posts, see tests/test_ranking_archive.py).
+  posts, see tests/bot/test_ranking_archive.py).
 """
 
 from __future__ import annotations

@@ -31,6 +31,7 @@ from dataclasses import asdict, dataclass
 from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.errors import ConfigurationError
 from bot.models import Digest, Subscription
 from bot.publish import PublishReport
 from bot.settings import Settings
@@ -85,7 +86,7 @@ def time_zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(
+        raise ConfigurationError(
             f"unknown time zone '{name}'; set HOTPAPERS_TIMEZONE to a name like UTC or "
             "Europe/Berlin"
         ) from None

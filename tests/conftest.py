@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.store import Store
+from tests.fakes.memory_chat import MemoryChatAdapter
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = ROOT.parent / "shared" / "data"
@@ -88,6 +89,12 @@ async def any_store(any_store_url: str) -> AsyncIterator[Store]:
     store = await Store.open(any_store_url)
     yield store
     await store.close()
+
+
+@pytest.fixture
+def memory_chat() -> MemoryChatAdapter:
+    """A fresh in-memory chat platform (tests/fakes/memory_chat.py)."""
+    return MemoryChatAdapter()
 
 
 @pytest.fixture(autouse=True)

@@ -13,7 +13,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.archive.parse import ArchiveFormatError, parse_post
+from bot.archive.parse import parse_post
+from bot.errors import ArchiveFormatError
 from bot.models import Digest
 from bot.store import Store
 

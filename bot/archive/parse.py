@@ -16,7 +16,9 @@ from dataclasses import dataclass, replace
 
 import ftfy
 
-from bot.archive.post_format import (
+from bot.errors import ArchiveFormatError
+from bot.models import Digest, Mention, Paper, RankedPaper, SourceCount
+from bot.render.post_format import (
     META_COUNTED_PREFIX,
     META_FRONT_MATTER,
     META_LEAD_BLANKS,
@@ -24,7 +26,6 @@ from bot.archive.post_format import (
     default_front_matter,
     default_lead_blanks,
 )
-from bot.models import Digest, Mention, Paper, RankedPaper, SourceCount
 
 SOURCE = "x"
 _HEADING = re.compile(r"^# (\d+)\. (.*)$")
@@ -44,16 +45,6 @@ _TWEET = re.compile(
 _STATUS_URL = re.compile(r"https://(?:mobile\.)?twitter\.com/[^/\"?]+/status/\d+")
 _TAG = re.compile(r"<[^>]+>")
 _BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
-
-
-class ArchiveFormatError(ValueError):
-    """A post that is not in the Hot Papers format; str is one line `FILE:LINE: problem`."""
-
-    def __init__(self, name: str, line: int, problem: str) -> None:
-        super().__init__(f"{name}:{line}: {problem}")
-        self.name = name
-        self.line = line
-        self.problem = problem
 
 
 def repair_text(text: str) -> str:

@@ -20,8 +20,9 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from bot.arxiv.pacing import ArxivPacer, ArxivUnavailable
+from bot.arxiv.pacing import ArxivPacer
 from bot.arxiv.taxonomy import taxonomy
+from bot.errors import ArxivUnavailable, BadResponse
 from bot.models import Paper
 
 MAX_PAGE = 2000  # the API's largest page
@@ -54,10 +55,6 @@ ATOM = "{http://www.w3.org/2005/Atom}"
 ARXIV = "{http://arxiv.org/schemas/atom}"
 OPENSEARCH = "{http://a9.com/-/spec/opensearch/1.1/}"
 EMPTY_PAGE_RETRIES = 4
-
-
-class BadResponse(ArxivUnavailable):
-    """A response that is not the API's Atom."""
 
 
 def _int(value: str | None, default: int) -> int:

@@ -103,7 +103,3 @@ def extract_ids(text_or_url: str) -> list[str]:
         if arxiv_id is not None:
             found.setdefault(arxiv_id)
     return list(found)
-
-
-def abs_url(arxiv_id: str) -> str:
-    return f"https://arxiv.org/abs/{arxiv_id}"

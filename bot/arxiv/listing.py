@@ -34,18 +34,24 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
-from zoneinfo import ZoneInfo
 
 import feedparser
 
 from bot.arxiv.client import ArxivApi, clean_text, strip_version
-from bot.arxiv.pacing import ArxivPacer, ArxivUnavailable
+from bot.arxiv.days import (
+    EASTERN,
+    check_announcement_day,
+    feed_date,
+    in_listing,
+    listing_categories,
+    submission_window,
+)
+from bot.arxiv.oai import oai_listing
+from bot.arxiv.pacing import ArxivPacer
 from bot.arxiv.taxonomy import taxonomy
+from bot.errors import ArxivUnavailable
 from bot.models import Paper
 
-EASTERN = ZoneInfo("America/New_York")
-ANNOUNCE_TIME = dt.time(20, 0)
-CUTOFF_TIME = dt.time(14, 0)
 KEEP_TYPES = frozenset({"new", "cross"})
 _RSS_ID = re.compile(r"arxiv\.org/abs/([^\s?#]+)")
 _ABSTRACT = re.compile(r"Abstract:\s*(.*)\Z", re.S)
@@ -53,10 +59,6 @@ _ABSTRACT = re.compile(r"Abstract:\s*(.*)\Z", re.S)
 
 ANNOUNCED_KEY = "arxiv.announced."  # + ISO date: new + cross items the feed showed
 FEED_SEEN_KEY = "arxiv.feed_seen"  # JSON of the last observation, for `hotpapers status`
-
-
-class NoAnnouncement(ValueError):
-    """arXiv announces nothing for that date (weekends)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,59 +85,6 @@ class KeyValues(Protocol):
     async def get_value(self, key: str) -> str | None: ...
 
     async def set_value(self, key: str, value: str) -> None: ...
-
-
-def check_announcement_day(date: dt.date) -> None:
-    """The calendar rule (no announcement dated Sat/Sun): only the fallback for days the
-    feed was never observed; `announced()` asks the observations first."""
-    if date.weekday() >= 5:
-        raise NoAnnouncement(
-            f"arXiv announces nothing on {date:%A}s ({date.isoformat()}); "
-            "pick a weekday, for example "
-            f"{(date - dt.timedelta(days=date.weekday() - 4)).isoformat()}"
-        )
-
-
-def announced_at(date: dt.date) -> dt.datetime:
-    """When the listing dated `date` went public: 20:00 US Eastern the evening before."""
-    return dt.datetime.combine(date - dt.timedelta(days=1), ANNOUNCE_TIME, EASTERN)
-
-
-def feed_date(now: dt.datetime) -> dt.date:
-    """The listing the RSS feed shows at `now`: the last weekday announced by then
-    (barring holidays, when the feed is empty)."""
-    day = now.astimezone(EASTERN).date() + dt.timedelta(days=1)
-    while day.weekday() >= 5 or announced_at(day) > now:
-        day -= dt.timedelta(days=1)
-    return day
-
-
-def _previous_weekday(day: dt.date) -> dt.date:
-    day -= dt.timedelta(days=1)
-    while day.weekday() >= 5:
-        day -= dt.timedelta(days=1)
-    return day
-
-
-def submission_window(date: dt.date) -> tuple[dt.datetime, dt.datetime]:
-    """Submissions announced in the listing of `date`: from the cut-off (14:00 ET) of
-    the weekday before the last one, to the cut-off of the last weekday before `date`."""
-    check_announcement_day(date)
-    end_day = _previous_weekday(date)
-    start_day = _previous_weekday(end_day)
-    return (
-        dt.datetime.combine(start_day, CUTOFF_TIME, EASTERN),
-        dt.datetime.combine(end_day, CUTOFF_TIME, EASTERN),
-    )
-
-
-def listing_categories(listing: Iterable[str]) -> frozenset[str]:
-    """Every category a listing spec such as ("cs", "stat.ML") covers."""
-    return taxonomy().expand_all(listing)
-
-
-def in_listing(paper: Paper, categories: frozenset[str]) -> bool:
-    return any(c in categories for c in paper.categories)
 
 
 def rss_url(base: str, listing: Iterable[str]) -> str:
@@ -287,8 +236,6 @@ async def fetch_listing(
     except ArxivUnavailable as exc:
         if not oai_url:
             raise
-        from bot.arxiv.oai import oai_listing
-
         try:
             papers = await oai_listing(date, pacer=pacer, oai_url=oai_url, listing=listing)
         except ArxivUnavailable:

@@ -19,9 +19,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from bot.arxiv.client import clean_text
-from bot.arxiv.listing import in_listing, listing_categories, submission_window
-from bot.arxiv.pacing import ArxivPacer, ArxivUnavailable
+from bot.arxiv.days import in_listing, listing_categories, submission_window
+from bot.arxiv.pacing import ArxivPacer
 from bot.arxiv.taxonomy import taxonomy
+from bot.errors import ArxivUnavailable
 from bot.models import Paper
 
 OAI = "{http://www.openarchives.org/OAI/2.0/}"

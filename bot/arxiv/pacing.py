@@ -2,9 +2,10 @@
 seconds (arXiv's terms: 3 s, one connection), a User-Agent, retries with backoff.
 
 Every arXiv request of a process goes through one `ArxivPacer` (RSS, API and OAI-PMH
-are all arXiv). A 429/503 with `Retry-After` waits that long (at least the interval);
-other 5xx and network errors back off exponentially. (Spurious empty pages are
-recognised by the callers, which parse the page, and fetched again.)
+are all arXiv). Retries go through `bot.retry`: a 429/503 with `Retry-After` waits that
+long (at least the interval); other 5xx and network errors back off exponentially.
+(Spurious empty pages are recognised by the callers, which parse the page, and fetched
+again.)
 """
 
 from __future__ import annotations
@@ -16,22 +17,19 @@ from collections.abc import Mapping
 
 import aiohttp
 
+from bot.errors import ArxivUnavailable
+from bot.retry import (
+    RETRY_STATUSES,
+    OnRetry,
+    Retryable,
+    RetryPolicy,
+    describe_failure,
+    retry_after_seconds,
+    retrying,
+)
+
 log = logging.getLogger(__name__)
-
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-
-
-class ArxivUnavailable(Exception):
-    """arXiv could not answer (after retries); the message is one line for the user."""
-
-
-def retry_after_seconds(value: str | None) -> float | None:
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        return None
+MAX_BACKOFF = 300.0  # seconds; the backoff doubles from the interval up to this
 
 
 class ArxivPacer:
@@ -45,6 +43,7 @@ class ArxivPacer:
         backoff: float | None = None,
         timeout: float = 60.0,
         max_retry_after: float = 120.0,
+        on_retry: OnRetry | None = None,
     ) -> None:
         self.session = session
         self.min_interval = min_interval
@@ -55,6 +54,10 @@ class ArxivPacer:
         self.backoff = backoff if backoff is not None else max(min_interval, 0.01)
         self.timeout = aiohttp.ClientTimeout(total=timeout)
         self.max_retry_after = max_retry_after
+        self.policy = RetryPolicy(attempts=attempts, backoff=self.backoff,
+                                  max_backoff=MAX_BACKOFF, max_retry_after=max_retry_after,
+                                  timeout=timeout, jitter=False)
+        self.on_retry = on_retry
         self._lock = asyncio.Lock()
         self._next_at = 0.0  # monotonic time before which no request may start
         self.requests = 0  # requests sent, retries included
@@ -74,45 +77,36 @@ class ArxivPacer:
         what: str = "arXiv",
     ) -> str:
         """The body of a successful response. Raises ArxivUnavailable after the retries."""
-        problem = "no answer"
-        delay = self.backoff
+
+        async def attempt() -> str:
+            await self._wait_turn()
+            self.requests += 1
+            try:
+                async with self.session.request(
+                    method, url, params=params, data=data, timeout=self.timeout,
+                    headers={"User-Agent": self.user_agent},
+                ) as resp:
+                    body = await resp.text()
+                    status, headers = resp.status, dict(resp.headers)
+            except aiohttp.ClientConnectorDNSError:
+                # No retry can fix a name that doesn't resolve: say so at once.
+                raise ArxivUnavailable(
+                    f"{what} cannot be reached: its host name doesn't resolve "
+                    "(no network, or check HOTPAPERS_ARXIV_*_URL)") from None
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                raise Retryable(describe_failure(exc, self.timeout.total)) from None
+            finally:
+                self._next_at = time.monotonic() + self.min_interval
+            if status == 200:
+                return body
+            if status in RETRY_STATUSES:
+                raise Retryable(f"HTTP {status}", retry_after_seconds(headers))
+            raise ArxivUnavailable(f"{what} refused the request (HTTP {status})")
+
         async with self._lock:  # one request (one connection) at a time
-            for attempt in range(1, self.attempts + 1):
-                await self._wait_turn()
-                self.requests += 1
-                wait = 0.0
-                try:
-                    async with self.session.request(
-                        method, url, params=params, data=data, timeout=self.timeout,
-                        headers={"User-Agent": self.user_agent},
-                    ) as resp:
-                        body = await resp.text()
-                        status = resp.status
-                        retry_after = retry_after_seconds(resp.headers.get("Retry-After"))
-                except aiohttp.ClientConnectorDNSError:
-                    # No retry can fix a name that doesn't resolve: say so at once.
-                    raise ArxivUnavailable(
-                        f"{what} cannot be reached: its host name doesn't resolve "
-                        "(no network, or check HOTPAPERS_ARXIV_*_URL)") from None
-                except (aiohttp.ClientError, TimeoutError) as exc:
-                    problem = f"{type(exc).__name__}"
-                    status, body, retry_after = 0, "", None
-                finally:
-                    self._next_at = time.monotonic() + self.min_interval
-                if status == 200:
-                    return body
-                if status in RETRY_STATUSES or status == 0:
-                    problem = problem if status == 0 else f"HTTP {status}"
-                    if retry_after is not None:
-                        wait = min(retry_after, self.max_retry_after)
-                    else:
-                        wait, delay = delay, delay * 2
-                else:
-                    raise ArxivUnavailable(f"{what} refused the request (HTTP {status})")
-                log.info("%s: %s (attempt %d/%d)", what, problem, attempt, self.attempts)
-                if attempt < self.attempts:
-                    self._next_at = max(self._next_at, time.monotonic() + wait)
-        raise ArxivUnavailable(
-            f"{what} is not answering ({problem} after {self.attempts} attempts); "
-            "try again later"
-        )
+            try:
+                return await retrying(attempt, self.policy, what=what, on_retry=self.on_retry)
+            except Retryable as exc:
+                raise ArxivUnavailable(
+                    f"{what} is not answering ({exc.problem} after {self.attempts} "
+                    "attempts); try again later") from None

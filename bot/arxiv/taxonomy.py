@@ -13,9 +13,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-
-class UnknownCategoryError(ValueError):
-    """A category the taxonomy doesn't know; the message suggests the closest ones."""
+from bot.errors import UnknownCategoryError
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,9 +1,15 @@
-"""The typer application and the helpers every command module shares."""
+"""The typer application and the helpers every command module shares.
+
+Errors: every `bot.errors.HotpapersError` that reaches a command becomes ONE line on
+stderr and the error's exit code (2: input or configuration the user can fix, 1: the
+outside world failed), here and nowhere else (`OneLineErrors`). Commands raise; they
+don't format errors themselves."""
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 import sys
 from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
@@ -11,14 +17,36 @@ from typing import Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
+from typer.core import TyperGroup
 
 from bot.core import Core
-from bot.dates import LATEST, BadDateError, parse_date
+from bot.dates import LATEST, parse_date
+from bot.errors import HotpapersError
 from bot.models import Digest
 from bot.settings import get_settings
 from bot.store import Store
 
+out = Console(highlight=False, soft_wrap=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def print_error(message: str) -> None:
+    err.print(f"[bold red]error:[/] {message}", markup=True, highlight=False)
+
+
+class OneLineErrors(TyperGroup):
+    """The one place a `HotpapersError` becomes a line on stderr and an exit code."""
+
+    def invoke(self, ctx: Any) -> Any:  # a click Context
+        try:
+            return super().invoke(ctx)
+        except HotpapersError as exc:
+            print_error(exc.one_line())
+            raise typer.Exit(exc.exit_code) from None
+
+
 app = typer.Typer(
+    cls=OneLineErrors,
     name="hotpapers",
     help="Hot Papers: the arXiv papers everyone is talking about, posted to Discord and Slack.",
     no_args_is_help=True,
@@ -28,15 +56,24 @@ app = typer.Typer(
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
-out = Console(highlight=False, soft_wrap=False)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
-
 T = TypeVar("T")
+
+
+def setup_logging(verbose: bool) -> None:
+    """Log lines to stderr (rich); `verbose` shows every message as it goes."""
+    from rich.logging import RichHandler
+
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING, format="%(message)s",
+        handlers=[RichHandler(console=err, show_path=False, markup=False)], force=True,
+    )
+    for noisy in ("discord", "slack_sdk", "slack_bolt", "aiohttp.access"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
     """Print a one-line error (never a traceback) and exit."""
-    err.print(f"[bold red]error:[/] {message}", markup=True, highlight=False)
+    print_error(message)
     raise typer.Exit(code)
 
 
@@ -76,10 +113,7 @@ async def open_core(*, load_sample: bool = True, with_builder: bool = False) -> 
 async def stored_digest(store: Store, word: str, *, get_one: str) -> Digest:
     """The stored digest a user names (`2021-08-06`, `yesterday`, `latest`); exits with a
     one-line error naming the nearest stored dates, or saying how to `get_one`."""
-    try:
-        wanted = parse_date(word)
-    except BadDateError as exc:
-        fail(str(exc))
+    wanted = parse_date(word)
     if wanted == LATEST:
         latest = await store.latest_date()
         if latest is None:

@@ -12,7 +12,6 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from bot.archive.importer import ImportReport, find_posts, import_paths
-from bot.arxiv.taxonomy import UnknownCategoryError
 from bot.cli.app import app, err, fail, open_core, out, run, stored_digest
 from bot.dates import LATEST
 from bot.filters import by_categories
@@ -92,10 +91,7 @@ def export_cmd(
         async with open_core() as core:
             found = await stored_digest(
                 core.store, date, get_one="import some first: hotpapers import PATH")
-        try:
-            view = by_categories(found, category or ())
-        except UnknownCategoryError as exc:
-            fail(str(exc))
+        view = by_categories(found, category or ())
         return render_as(view, fmt)
 
     text = run(go())

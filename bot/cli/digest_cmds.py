@@ -9,10 +9,9 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from bot.arxiv.taxonomy import UnknownCategoryError, taxonomy
+from bot.arxiv.taxonomy import taxonomy
 from bot.cli.app import app, db_app, fail, open_core, out, run
-from bot.commands import UsageError, digest_for
-from bot.dates import BadDateError
+from bot.commands import digest_for
 from bot.filters import by_categories
 from bot.models import Digest
 
@@ -53,11 +52,8 @@ def digest(
 
     async def go() -> None:
         async with open_core(with_builder=build) as core:
-            try:
-                found, notes = await digest_for(core, date, ask="hotpapers digest")
-                view = by_categories(found, category or ())
-            except (UsageError, BadDateError, UnknownCategoryError) as exc:
-                fail(str(exc))
+            found, notes = await digest_for(core, date, ask="hotpapers digest")
+            view = by_categories(found, category or ())
             if top is not None:
                 view = view.with_papers(view.papers[:top], renumber=False)
             text = render(view, fmt)

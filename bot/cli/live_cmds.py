@@ -9,22 +9,19 @@ import aiohttp
 import typer
 from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn
 
-from bot.arxiv.listing import feed_date
+from bot.arxiv.days import feed_date
 from bot.cli.app import app, err, fail, open_core, out, run
-from bot.dates import LATEST, BadDateError, parse_date
+from bot.dates import LATEST, parse_date
 from bot.render.common import paper_count, sources_line
 from bot.settings import get_settings
-from bot.signals.registry import UnknownSourceError, make_sources, source_name
+from bot.signals.registry import make_sources, source_name
 
 STATUS_STYLE = {"waiting": "dim", "running": "yellow", "done": "green", "failed": "red"}
 
 
 def _date(word: str) -> dt.date:
     now = dt.datetime.now(dt.UTC)
-    try:
-        wanted = parse_date(word, today=now.date())
-    except BadDateError as exc:
-        fail(str(exc))
+    wanted = parse_date(word, today=now.date())
     if wanted == LATEST:  # the listing the arXiv feed shows now
         return feed_date(now)
     assert isinstance(wanted, dt.date)
@@ -36,10 +33,7 @@ def _date(word: str) -> dt.date:
 def _source_names(text: str | None) -> list[str] | None:
     if not text:
         return None
-    try:
-        return [source_name(n) for n in text.split(",") if n.strip()]
-    except UnknownSourceError as exc:
-        fail(str(exc))
+    return [source_name(n) for n in text.split(",") if n.strip()]
 
 
 class BuildProgress:
@@ -82,7 +76,8 @@ def build(
     names = _source_names(sources)
 
     async def go() -> None:
-        from bot.digest import BuildError, build_digest
+        from bot.digest import build_digest
+        from bot.errors import BuildError
 
         settings = get_settings()
         async with open_core(load_sample=False) as core, aiohttp.ClientSession() as session:
@@ -97,9 +92,9 @@ def build(
                 try:
                     result = await build_digest(day, settings=settings, session=session,
                                                 store=core.store, sources=found, progress=show)
-                except BuildError as exc:
+                except BuildError:
                     progress.stop()
-                    fail(str(exc), code=1)
+                    raise
         digest = result.digest
         line = sources_line(digest)
         out.print(f"{digest.heading}: {paper_count(len(digest.papers))} stored"

@@ -4,33 +4,17 @@ and never posts twice; `--force` posts again)."""
 
 from __future__ import annotations
 
-import logging
 from typing import Annotated
 
 import typer
 
-from adapters.base import ConfigurationError, parse_target
 from adapters.registry import ChatAdapters
-from bot.arxiv.taxonomy import UnknownCategoryError
-from bot.cli.app import app, fail, open_core, out, run, stored_digest
+from bot.chat import parse_target
+from bot.cli.app import app, fail, open_core, out, run, setup_logging, stored_digest
 from bot.dates import LATEST
 from bot.filters import wanted_categories
 from bot.models import Subscription
 from bot.publish import PublishReport, publish
-
-
-def setup_logging(verbose: bool) -> None:
-    """Log lines to stderr (rich); `verbose` shows every message as it goes."""
-    from rich.logging import RichHandler
-
-    from bot.cli.app import err
-
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING, format="%(message)s",
-        handlers=[RichHandler(console=err, show_path=False, markup=False)], force=True,
-    )
-    for noisy in ("discord", "slack_sdk", "slack_bolt", "aiohttp.access"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def print_report(report: PublishReport) -> None:
@@ -60,13 +44,10 @@ def post_command(
 ) -> None:
     """Post a stored digest to chat channels now: the parent message, then one reply
     per paper in its thread."""
-    try:
-        targets = [parse_target(t) for t in to]
-        categories = tuple(category or ())
-        if categories:
-            wanted_categories(categories)
-    except (ValueError, UnknownCategoryError) as exc:
-        fail(str(exc))
+    targets = [parse_target(t) for t in to]
+    categories = tuple(category or ())
+    if categories:
+        wanted_categories(categories)
     setup_logging(verbose)
     report = run(_post(targets, date, categories, force))
     print_report(report)
@@ -93,7 +74,5 @@ async def _post(targets: list[tuple[str, str]], date_text: str, categories: tupl
                     workspace=known.workspace if known else ""))
             return await publish(core.store, adapters, digest, subs, force=force,
                                  public_url=core.settings.public_url)
-        except ConfigurationError as exc:
-            fail(str(exc))
         finally:
             await pool.close()

@@ -1,9 +1,9 @@
 """`hotpapers serve`: the web process (Procfile `web:`). An aiohttp server on
 `settings.http_host`:`settings.port` with `/healthz`, the web archive (`bot.web`: pages,
-feeds, JSON API) and, when Slack is configured, the
-HTTP-mode endpoints `/slack/events` (commands and events, signatures checked with
-SLACK_SIGNING_SECRET) and `/slack/install` + `/slack/oauth_redirect` (when
-SLACK_CLIENT_ID and SLACK_CLIENT_SECRET are set). Platform code stays in `adapters/`."""
+feeds, JSON API) and the HTTP endpoints of every configured platform, found through
+`adapters.registry` (Slack: `/slack/events`, signed with SLACK_SIGNING_SECRET, and
+`/slack/install` + `/slack/oauth_redirect` with SLACK_CLIENT_ID/SECRET). Platform code
+stays in `adapters/`."""
 
 from __future__ import annotations
 
@@ -11,30 +11,26 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 import typer
 from aiohttp import web
 
-from bot.cli.app import app, fail, open_core, out, run
+from adapters import registry
+from bot.chat import WebRoutes
+from bot.cli.app import app, fail, open_core, out, run, setup_logging
 from bot.core import Core
-from bot.settings import Settings
+from bot.settings import Settings, get_settings
 
 log = logging.getLogger("hotpapers.serve")
-Cleanup = Callable[[], Awaitable[None]]
-
-
-def slack_configured(settings: Settings) -> bool:
-    return bool(settings.slack_bot_token or settings.slack_client_id)
+PLATFORMS = web.AppKey("platforms", tuple[str, ...])
 
 
 async def build_web_app(core: Core, settings: Settings, *, check_token_first: bool = True
                         ) -> tuple[web.Application, list[str]]:
-    """The web application and the paths it serves. Raises adapters.base
-    ConfigurationError (one line) on a missing or rejected Slack setting."""
+    """The web application and the paths it serves. Raises ConfigurationError (one
+    line) on a missing or rejected platform setting."""
     web_app = web.Application()
-    cleanups: list[Cleanup] = []
 
     async def healthz(request: web.Request) -> web.Response:
         try:
@@ -44,34 +40,28 @@ async def build_web_app(core: Core, settings: Settings, *, check_token_first: bo
         return web.json_response({"ok": True, "latest": latest.isoformat() if latest else None})
 
     web_app.router.add_get("/healthz", healthz)
+    platforms: list[WebRoutes] = await registry.open_web_routes(
+        core, settings, check_token_first=check_token_first)
+    for routes in platforms:
+        web_app.add_routes(routes.routes)
     from bot.web.app import add_web_routes
 
-    add_web_routes(web_app, core, settings)
-    if slack_configured(settings):
-        from adapters.slack_app import open_http_app, slack_web_routes
-
-        bolt, close = await open_http_app(core, settings, check_token_first=check_token_first)
-        cleanups.append(close)
-        web_app.add_routes(slack_web_routes(bolt))
+    add_web_routes(web_app, core, settings)  # after the platforms': its day route is broad
 
     async def on_cleanup(_app: web.Application) -> None:
-        for close in cleanups:
-            await close()
+        for routes in platforms:
+            await routes.close()
 
     web_app.on_cleanup.append(on_cleanup)
+    web_app[PLATFORMS] = tuple(r.platform for r in platforms)
     paths = sorted({r.resource.canonical for r in web_app.router.routes() if r.resource})
     return web_app, paths
 
 
 async def _serve(host: str, port: int) -> None:
-    from adapters.base import ConfigurationError
-
     async with open_core(with_builder=True) as core:
-        try:
-            web_app, paths = await build_web_app(core, core.settings)
-        except ConfigurationError as exc:
-            fail(str(exc))
-        if not slack_configured(core.settings):
+        web_app, paths = await build_web_app(core, core.settings)
+        if not web_app[PLATFORMS]:
             out.print("Slack is not configured (SLACK_BOT_TOKEN or SLACK_CLIENT_ID): "
                       "serving the web archive and /healthz")
         runner = web.AppRunner(web_app, access_log=None)
@@ -103,9 +93,6 @@ def serve(
 ) -> None:
     """Serve the web archive (pages, feeds, JSON API), Slack's HTTP mode (/slack/events,
     /slack/install) and /healthz."""
-    from bot.cli.post_cmds import setup_logging
-    from bot.settings import get_settings
-
     setup_logging(verbose)
     settings = get_settings()
     run(_serve(host or settings.http_host, port or settings.port))
@@ -120,9 +107,7 @@ def slack_manifest(
     """Print a Slack app manifest (JSON) to paste into api.slack.com/apps -> From a manifest."""
     import json
 
-    from adapters.slack_install import app_manifest
-
     if url is not None and not url.startswith("https://"):
         fail(f"'{url}' is not an https:// URL; Slack only calls public https addresses, "
              "for example --url https://hotpapers.example.org")
-    typer.echo(json.dumps(app_manifest(url, name), indent=2))  # plain: no wrapping
+    typer.echo(json.dumps(registry.manifest("slack", url, name), indent=2))  # plain: no wrapping

@@ -16,11 +16,10 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from adapters.base import InteractiveAdapter, parse_target
 from adapters.registry import ChatAdapters, interactive_adapters
 from bot.arxiv.pacing import ArxivPacer
-from bot.cli.app import app, fail, open_core, out, run
-from bot.cli.post_cmds import setup_logging
+from bot.chat import InteractiveAdapter, parse_target
+from bot.cli.app import app, fail, open_core, out, run, setup_logging
 from bot.commands import describe
 from bot.core import Core
 from bot.models import Command, Digest, Subscription
@@ -40,8 +39,10 @@ def live_build(settings: Settings, store: Store, session: aiohttp.ClientSession,
     announced when it had items and not when it was empty; a day never observed falls
     back to the calendar (no Sat/Sun listing) and, on weekdays, to the listing itself
     (empty: nothing announced)."""
-    from bot.arxiv.listing import NoAnnouncement, announced, check_announcement_day
-    from bot.digest import EmptyListing, build_digest
+    from bot.arxiv.days import check_announcement_day
+    from bot.arxiv.listing import announced
+    from bot.digest import build_digest
+    from bot.errors import EmptyListing, NoAnnouncement
 
     async def build(date: dt.date) -> Digest | None:
         seen = await announced(store, date)
@@ -94,13 +95,10 @@ async def _worker(once: bool) -> None:
         async with aiohttp.ClientSession(headers={"User-Agent": settings.user_agent}) as session:
             pacer = ArxivPacer(session, min_interval=settings.arxiv_min_interval,
                                user_agent=settings.user_agent)  # one pace for both
-            try:
-                scheduler = Scheduler(store, settings,
-                                      build=live_build(settings, store, session, pacer),
-                                      publish=publish_all,
-                                      observe=live_observe(settings, store, session, pacer))
-            except ValueError as exc:
-                fail(str(exc))
+            scheduler = Scheduler(store, settings,
+                                  build=live_build(settings, store, session, pacer),
+                                  publish=publish_all,
+                                  observe=live_observe(settings, store, session, pacer))
             try:
                 if once:
                     outcomes = await scheduler.run_due()
@@ -177,10 +175,7 @@ async def show_status(core: Core) -> None:
     async def no_publish(digest: Digest, _subs: list[Subscription]) -> PublishReport:
         return PublishReport(digest.date, ())
 
-    try:
-        scheduler = Scheduler(store, core.settings, build=no_build, publish=no_publish)
-    except ValueError as exc:
-        fail(str(exc))
+    scheduler = Scheduler(store, core.settings, build=no_build, publish=no_publish)
     nxt, last = await scheduler.next_run(), await scheduler.last_day()
     due = " (due now)" if nxt <= scheduler.clock.now() else ""
     out.print(f"[bold]next daily post[/]: {nxt:%Y-%m-%d %H:%M %Z}{due} "
@@ -255,10 +250,7 @@ def _words(categories: list[str], keyword: list[str], exclude_keyword: list[str]
 
 
 async def _answer(target: str, name: str, words: tuple[str, ...]) -> None:
-    try:
-        platform, channel = parse_target(target)
-    except ValueError as exc:
-        fail(str(exc))
+    platform, channel = parse_target(target)
     async with open_core(load_sample=False) as core:
         answer = await core.answer(Command(name=name, args=words, platform=platform,
                                            channel=channel, user="cli"))

@@ -10,7 +10,9 @@ from typing import Any
 
 import jinja2
 
-from bot.archive.post_format import (
+from bot.models import Digest, Mention, RankedPaper, category_url
+from bot.render.common import sources_label
+from bot.render.post_format import (
     META_FRONT_MATTER,
     META_LEAD_BLANKS,
     STAMP_FORMAT,
@@ -19,8 +21,6 @@ from bot.archive.post_format import (
     default_lead_blanks,
     paper_counted_at,
 )
-from bot.models import Digest, Mention, RankedPaper, category_url
-from bot.render.common import sources_label
 
 
 @lru_cache(maxsize=1)

@@ -19,14 +19,6 @@ class TimeWindow:
     end: dt.datetime
 
 
-class SourceUnavailable(Exception):
-    """The source failed (after its retries); the digest is built from the others."""
-
-
-class MissingCredentials(Exception):
-    """The source needs credentials that are not configured; it is skipped with a notice."""
-
-
 @runtime_checkable
 class SignalSource(Protocol):
     name: str  # short key stored on mentions: "hn", "hf", "bluesky", "x"

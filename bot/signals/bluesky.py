@@ -18,15 +18,10 @@ import aiohttp
 from pydantic import SecretStr
 
 from bot.arxiv.ids import extract_ids
+from bot.errors import HttpError, SourceUnavailable
 from bot.models import Mention
-from bot.signals.base import SourceUnavailable, TimeWindow
-from bot.signals.http import (
-    HttpError,
-    HttpSource,
-    RateLimit,
-    pages_ahead,
-    parse_time,
-)
+from bot.signals.base import TimeWindow
+from bot.signals.http import HttpSource, RateLimit, pages_ahead, parse_time
 
 RATE = RateLimit(3000, 300)  # Bluesky AppView: 3,000 requests per 5 minutes per IP
 PAGE_SIZE = 100

@@ -15,9 +15,10 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 from bot.arxiv.ids import normalize_id
+from bot.errors import HttpError, SourceUnavailable
 from bot.models import Mention
-from bot.signals.base import SourceUnavailable, TimeWindow
-from bot.signals.http import HttpError, HttpSource, RateLimit, parse_time
+from bot.signals.base import TimeWindow
+from bot.signals.http import HttpSource, RateLimit, parse_time
 
 RATE = RateLimit(500, 300)  # Hugging Face Hub: anonymous API calls per 5 minutes
 PAGE_SIZE = 100

@@ -19,9 +19,10 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from bot.arxiv.ids import extract_ids
+from bot.errors import HttpError, SourceUnavailable
 from bot.models import Mention
-from bot.signals.base import SourceUnavailable, TimeWindow
-from bot.signals.http import HttpError, HttpSource, RateLimit
+from bot.signals.base import TimeWindow
+from bot.signals.http import HttpSource, RateLimit
 
 RATE = RateLimit(10_000, 3600)  # documented: 10,000 requests per hour per IP
 PAGE_SIZE = 1000

@@ -1,13 +1,12 @@
 """A small JSON client shared by the social sources.
 
 One `aiohttp.ClientSession` (the process's) is passed in. Each source gets its own
-`JsonFetcher` with its own rate limit (aiolimiter), timeout and retry policy:
-429 and 5xx answers, timeouts and dropped connections are retried with exponential
-backoff, honouring `Retry-After` (seconds) or a rate-limit reset time when the server
-sends one. When the retries
-are spent the fetcher raises `SourceUnavailable` with a one-line message naming the
-source, the host and path, and the last status. Query strings, headers and bodies
-never appear in messages or logs: they may carry tokens.
+`JsonFetcher` with its own rate limit (aiolimiter), timeout and retry policy
+(`bot.retry`): 429 and 5xx answers, timeouts and dropped connections are retried with
+exponential backoff, honouring `Retry-After` (seconds) or a rate-limit reset time when
+the server sends one. When the retries are spent the fetcher raises `SourceUnavailable`
+with a one-line message naming the source, the host and path, and the last status.
+Query strings, headers and bodies never appear in messages or logs: they may carry tokens.
 """
 
 from __future__ import annotations
@@ -15,8 +14,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-import random
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
@@ -25,12 +22,19 @@ import aiohttp
 from aiolimiter import AsyncLimiter
 from yarl import URL
 
-from bot.signals.base import SourceUnavailable
+from bot.errors import HttpError, SourceUnavailable
+from bot.retry import (
+    RETRY_STATUSES,
+    Retryable,
+    RetryPolicy,
+    describe_failure,
+    retry_after_seconds,
+    retrying,
+)
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 Params = Mapping[str, str | int]
 SAFETY = 1.05  # the client paces itself this much slower than the limit it is given
 
@@ -47,47 +51,12 @@ class RateLimit:
         return self.requests / self.seconds
 
 
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    attempts: int = 5  # total tries per request
-    backoff: float = 1.0  # first wait without Retry-After; doubles each try
-    max_backoff: float = 30.0
-    max_retry_after: float = 120.0  # a longer Retry-After gives up instead of stalling
-    timeout: float = 30.0  # total seconds per try
-
-
-class HttpError(Exception):
-    """A non-retryable answer (4xx other than 429); `status` and a short `reason`."""
-
-    def __init__(self, status: int, reason: str, body: Any = None) -> None:
-        super().__init__(f"HTTP {status} {reason}".strip())
-        self.status = status
-        self.body = body
-
-
 def parse_time(value: Any) -> dt.datetime | None:
     """An ISO 8601 timestamp from a JSON answer (`Z` allowed); None when absent or bad."""
     try:
         return dt.datetime.fromisoformat(str(value).replace("Z", "+00:00")) if value else None
     except ValueError:
         return None
-
-
-def _retry_after(headers: Mapping[str, str]) -> float | None:
-    """Seconds to wait from `Retry-After` (seconds; fractions accepted) or the epoch
-    second a window resets (X's `x-rate-limit-reset`, Bluesky's `ratelimit-reset`);
-    None when none is usable."""
-    value = headers.get("Retry-After")
-    if value is not None:
-        try:
-            return max(0.0, float(value))
-        except ValueError:
-            return None  # an HTTP date: fall back to our own backoff
-    for name in ("x-rate-limit-reset", "ratelimit-reset"):
-        reset = headers.get(name)
-        if reset is not None and reset.isdigit():
-            return max(0.0, int(reset) - time.time())
-    return None
 
 
 class JsonFetcher:
@@ -143,9 +112,8 @@ class JsonFetcher:
         all_headers = {"User-Agent": self.user_agent, "Accept": "application/json"}
         all_headers.update(headers or {})
         timeout = aiohttp.ClientTimeout(total=self.retry.timeout)
-        problem = "no answer"
-        for attempt in range(self.retry.attempts):
-            wait: float | None = None
+
+        async def attempt() -> Any:
             async with self.limiter:
                 self.requests += 1
                 try:
@@ -157,12 +125,17 @@ class JsonFetcher:
                             try:
                                 return await resp.json(content_type=None)
                             except ValueError:
-                                problem = f"HTTP {resp.status} with a body that is not JSON"
-                        elif resp.status in RETRY_STATUSES:
-                            problem = f"HTTP {resp.status}"
-                            wait = _retry_after(resp.headers)
-                        else:
-                            raise HttpError(resp.status, resp.reason or "", await _body(resp))
+                                raise Retryable(
+                                    f"HTTP {resp.status} with a body that is not JSON") from None
+                        if resp.status in RETRY_STATUSES:
+                            wait = retry_after_seconds(resp.headers)
+                            if wait is not None and wait > self.retry.max_retry_after:
+                                raise SourceUnavailable(
+                                    f"{self.source}: {where} is rate limited for {wait:.0f} s "
+                                    f"(more than {self.retry.max_retry_after:.0f} s); "
+                                    "try again later")
+                            raise Retryable(f"HTTP {resp.status}", wait)
+                        raise HttpError(resp.status, resp.reason or "", await _body(resp))
                 except aiohttp.ClientConnectorDNSError:
                     # No retry can fix a name that doesn't resolve (no network, a typo in
                     # the base URL): say so at once instead of after every backoff.
@@ -170,23 +143,18 @@ class JsonFetcher:
                         f"{self.source}: cannot resolve {where} (no network, or check "
                         f"HOTPAPERS_{self.source.upper()}_URL)") from None
                 except (TimeoutError, aiohttp.ClientError) as exc:
-                    problem = _describe(exc, self.retry.timeout)
-            if attempt + 1 == self.retry.attempts:
-                break
-            if wait is not None and wait > self.retry.max_retry_after:
-                raise SourceUnavailable(
-                    f"{self.source}: {where} is rate limited for {wait:.0f} s "
-                    f"(more than {self.retry.max_retry_after:.0f} s); try again later"
-                )
-            if wait is None:
-                wait = min(self.retry.max_backoff, self.retry.backoff * 2**attempt)
-                wait *= 0.75 + random.random() / 2  # jitter
-            log.info("%s: %s from %s, retrying in %.2f s", self.source, problem, where, wait)
+                    raise Retryable(describe_failure(exc, self.retry.timeout)) from None
+
+        def waited(_attempt: int, _attempts: int, _problem: str, wait: float) -> None:
             self.waited += wait
-            await asyncio.sleep(wait)
-        raise SourceUnavailable(
-            f"{self.source}: {where} failed after {self.retry.attempts} tries ({problem})"
-        )
+
+        try:
+            return await retrying(attempt, self.retry, what=f"{self.source} ({where})",
+                                  on_retry=waited)
+        except Retryable as exc:
+            raise SourceUnavailable(
+                f"{self.source}: {where} failed after {self.retry.attempts} tries "
+                f"({exc.problem})") from None
 
 
 async def _body(resp: aiohttp.ClientResponse) -> Any:
@@ -194,14 +162,6 @@ async def _body(resp: aiohttp.ClientResponse) -> Any:
         return await resp.json(content_type=None)
     except (ValueError, aiohttp.ClientError):
         return None
-
-
-def _describe(exc: BaseException, timeout: float) -> str:
-    if isinstance(exc, TimeoutError):
-        return f"no answer within {timeout:g} s"
-    if isinstance(exc, aiohttp.ClientConnectionError):
-        return "connection failed"
-    return type(exc).__name__
 
 
 async def pages_ahead(

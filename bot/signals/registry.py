@@ -16,13 +16,15 @@ from collections.abc import Callable, Mapping, Sequence
 
 import aiohttp
 
+from bot.errors import UnknownSourceError
+from bot.retry import RetryPolicy
 from bot.settings import Settings
 from bot.signals import bluesky, hf, hn, x
 from bot.signals.base import SignalSource
 from bot.signals.bluesky import Bluesky
 from bot.signals.hf import HuggingFace
 from bot.signals.hn import HackerNews
-from bot.signals.http import RateLimit, RetryPolicy
+from bot.signals.http import RateLimit
 from bot.signals.x import XRecentSearch, utc_now
 
 SOURCE_NAMES = ("hn", "hf", "bluesky", "x")
@@ -35,10 +37,6 @@ HISTORY_SOURCES = ("hn", "hf")
 DEFAULT_RATES: dict[str, RateLimit] = {
     "hn": hn.RATE, "hf": hf.RATE, "bluesky": bluesky.RATE, "x": x.RATE,
 }  # the ones that can answer for any past day
-
-
-class UnknownSourceError(ValueError):
-    """A source name we don't know; the message lists the ones we do."""
 
 
 def source_name(name: str) -> str:

@@ -24,15 +24,10 @@ import aiohttp
 from pydantic import SecretStr
 
 from bot.arxiv.ids import extract_ids
+from bot.errors import HttpError, SourceUnavailable
 from bot.models import Mention
-from bot.signals.base import SourceUnavailable, TimeWindow
-from bot.signals.http import (
-    HttpError,
-    HttpSource,
-    RateLimit,
-    pages_ahead,
-    parse_time,
-)
+from bot.signals.base import TimeWindow
+from bot.signals.http import HttpSource, RateLimit, pages_ahead, parse_time
 
 RATE = RateLimit(450, 900)  # recent search, app auth: 450 requests per 15 minutes
 PAGE_SIZE = 100

@@ -197,11 +197,6 @@ class Store:
         if dm_rows:
             await conn.execute(t.digest_mentions.insert(), dm_rows)
 
-    async def save_mentions(self, mentions: Iterable[Mention]) -> None:
-        rows = list({(m.source, m.url): self._mention_row(m) for m in mentions}.values())
-        async with self.engine.begin() as conn:
-            await self._upsert(conn, t.mentions, rows, ["source", "url"])
-
     async def get_digest(self, date: dt.date) -> Digest | None:
         # One statement (the digest, its papers and their shown mentions, joined): each
         # round trip through the database driver costs more than the rows it returns.
@@ -259,11 +254,6 @@ class Store:
         dates = await self.digest_dates()
         return sorted(sorted(dates, key=lambda d: (abs((d - date).days), d))[:n])
 
-    async def delete_digest(self, date: dt.date) -> None:
-        async with self.engine.begin() as conn:
-            await conn.execute(delete(t.digests).where(t.digests.c.date == date))
-
-    # --- subscriptions -------------------------------------------------------------
     async def save_subscription(self, sub: Subscription) -> Subscription:
         """Create or replace the subscription of `sub.platform:sub.channel`."""
         row = {

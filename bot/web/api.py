@@ -11,13 +11,13 @@ import re
 from typing import Any
 
 from bot.arxiv.ids import normalize_id
-from bot.arxiv.taxonomy import UnknownCategoryError
+from bot.errors import UnknownCategoryError
 from bot.filters import by_categories, wanted_categories
 from bot.render.json_render import digest_to_dict, mention_to_dict
+from bot.render.links import absolute, day_path, paper_path
 from bot.store.browse import paper_record
 from bot.web.cache import Rendered
 from bot.web.context import WebContext
-from bot.web.links import absolute, day_path, paper_path
 from bot.web.openapi import DATE_PATTERN, MAX_SPAN_DAYS, document
 
 JSON = "application/json; charset=utf-8"

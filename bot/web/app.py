@@ -24,12 +24,12 @@ from aiohttp import web
 
 from bot.arxiv.ids import normalize_id
 from bot.core import Core
+from bot.render.links import paper_path
 from bot.settings import Settings
 from bot.web import api, feeds, pages
 from bot.web.cache import PageCache, Rendered, respond
 from bot.web.context import CONTEXT, WebContext, base_url, context_of
 from bot.web.html import setup_templates
-from bot.web.links import paper_path
 from bot.web.periods import ROUTE, BadPeriodError, NotPublishedError, parse_period
 
 Build = Callable[[], Awaitable[Rendered]]

@@ -14,11 +14,11 @@ import uuid
 from feedgen.feed import FeedGenerator
 
 from bot.models import RankedPaper
+from bot.render.links import absolute, category_path, day_path
 from bot.store.browse import day_summaries
 from bot.web.cache import Rendered
 from bot.web.context import WebContext
 from bot.web.html import render
-from bot.web.links import absolute, category_path, day_path
 from bot.web.pages import category_listings, category_scope
 
 ATOM = "application/atom+xml; charset=utf-8"

@@ -8,9 +8,11 @@ import datetime as dt
 import itertools
 from dataclasses import dataclass
 
-from bot.arxiv.taxonomy import UnknownCategoryError, taxonomy
+from bot.arxiv.taxonomy import taxonomy
+from bot.errors import UnknownCategoryError
 from bot.models import Digest, RankedPaper
 from bot.render.common import sources_label, sources_line
+from bot.render.links import category_path
 from bot.store.browse import (
     day_summaries,
     latest_in_categories,
@@ -21,7 +23,6 @@ from bot.store.search import BadSearchError, search_papers
 from bot.web.cache import Rendered
 from bot.web.context import WebContext
 from bot.web.html import render
-from bot.web.links import category_path
 
 HTML = "text/html; charset=utf-8"
 CATEGORY_PAPERS = 40  # the latest listings shown on a category page

@@ -337,7 +337,7 @@ def make_day(
     archives), submitted inside the day's submission window, plus `replacements`
     (announce_type replace, submitted long before) and `outside` papers of other
     archives only (not in the listing)."""
-    from bot.arxiv.listing import submission_window
+    from bot.arxiv.days import submission_window
 
     rng = random.Random(seed)
     start, end = submission_window(date)

@@ -18,8 +18,8 @@ import sys
 
 import aiohttp
 
-from adapters.base import ChatAdapter
 from bot.archive.bundled import ensure_sample
+from bot.chat import ChatAdapter
 from bot.models import Subscription
 from bot.publish import publish
 from bot.settings import Settings
@@ -29,7 +29,8 @@ from bot.store import Store
 async def open_adapters(settings: Settings, platforms: set[str]) -> dict[str, ChatAdapter]:
     adapters: dict[str, ChatAdapter] = {}
     if "slack" in platforms:
-        from adapters.slack_post import SlackChatAdapter, make_client
+        from adapters.slack.client import make_client
+        from adapters.slack.post import SlackChatAdapter
 
         assert settings.slack_bot_token is not None
         session = aiohttp.ClientSession()
@@ -38,7 +39,7 @@ async def open_adapters(settings: Settings, platforms: set[str]) -> dict[str, Ch
         rate = float(os.environ.get("HOTPAPERS_TEST_SLACK_RATE", "1.0"))
         adapters["slack"] = SlackChatAdapter(client, per_channel_rate=rate, owns_session=session)
     if "discord" in platforms:
-        from adapters.discord_bot import open_chat_adapter
+        from adapters.discord.post import open_chat_adapter
 
         adapters["discord"] = await open_chat_adapter(settings)
     return adapters

@@ -1,4 +1,4 @@
-"""The outside world of the system test (tests/test_system_worker.py): a fake arXiv day
+"""The outside world of the system test (tests/system/test_worker.py): a fake arXiv day
 and Hacker News posts about it, for the date the worker will build when started now.
 
 The worker posts, on run day R (local date of HOTPAPERS_TIMEZONE), the digest of R - 1
@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from bot.arxiv.listing import announced_at, submission_window
+from bot.arxiv.days import announced_at, submission_window
 from bot.models import Paper
 from tests.fakes.arxiv_server import FakeArxivPaper
 from tests.fakes.social_corpus import Corpus, FakePost

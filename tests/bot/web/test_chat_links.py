@@ -7,17 +7,18 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from adapters.discord_bot import open_chat_adapter as open_discord
-from adapters.slack_post import SlackChatAdapter, make_client
+from adapters.discord.post import open_chat_adapter as open_discord
+from adapters.slack.client import make_client
+from adapters.slack.post import SlackChatAdapter
 from bot.core import Core
 from bot.models import Command, Subscription
 from bot.publish import publish
 from bot.settings import Settings
 from bot.store import Store
+from tests.adapters.slack.helpers import sample_digest
 from tests.fakes.discord_api import TEXT_CHANNEL_ID, TOKEN, running_fake_discord
 from tests.fakes.discord_api import sample_digest as discord_digest
 from tests.fakes.slack_api import BOT_TOKEN, fake_slack
-from tests.slack_helpers import sample_digest
 
 PUBLIC = "https://hot.example.org"
 DAY_URL = PUBLIC + "/2021-08-06"

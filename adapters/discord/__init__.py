@@ -1,0 +1,28 @@
+"""Discord: the platform `adapters.registry` names "discord" (a bot account, discord.py).
+
+- posting digests: `open_chat_adapter` (`post.DiscordChatAdapter`, REST only): a parent
+  message with a public thread started from it, one message per paper; forum posts in
+  forum channels;
+- slash commands `/hot`, `/subscribe`, `/unsubscribe`, `/subscriptions` over the gateway:
+  `interactive_adapter` (`commands.DiscordInteractive`).
+
+Webhook mode (no bot account) is the separate platform "webhook": `adapters.discord.webhook`.
+Modules: client (where discord.py sends its requests, the global pace, login, errors),
+post, commands, webhook.
+"""
+
+from __future__ import annotations
+
+from adapters.discord.commands import DiscordInteractive
+from adapters.discord.post import open_chat_adapter
+from bot.settings import Settings
+
+
+def interactive_adapter(settings: Settings) -> DiscordInteractive | None:
+    """The slash-command side, or None without DISCORD_TOKEN."""
+    if settings.discord_token is None:
+        return None
+    return DiscordInteractive(settings)
+
+
+__all__ = ["DiscordInteractive", "interactive_adapter", "open_chat_adapter"]

@@ -1,0 +1,225 @@
+"""Discord slash commands: `/hot [date] [category]`, `/subscribe <categories>`,
+`/unsubscribe [categories]`, `/subscriptions`.
+
+A thin pair of translations around `core.answer`: an interaction becomes a neutral
+`Command` (with `can_manage_channel` from the member's permissions in the channel), the
+`Answer` becomes the interaction response. Discord wants a first response within 3 s:
+the answer gets `defer_after` seconds (2 by default), after which the interaction is
+deferred and the answer follows up. A digest answer is posted in the channel exactly
+like the daily post (parent + thread, through `DiscordChatAdapter`) after a short
+confirmation. Commands are synced in `setup_hook` (once per login, not on every
+reconnect as `on_ready` would).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+
+from adapters.discord.client import login
+from adapters.discord.post import DiscordChatAdapter
+from bot.arxiv.taxonomy import taxonomy
+from bot.errors import ConfigurationError, DeliveryError
+from bot.models import Answer, Command
+from bot.render.common import shorten
+from bot.render.discord import CONTENT_LIMIT, shorten_lines
+from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from bot.core import Core
+
+log = logging.getLogger(__name__)
+
+CHOICES = 25  # Discord shows at most 25 autocomplete choices
+BAD_TOKEN = 4004
+
+
+class HotPapersBot(discord.Client):
+    """The gateway client: receives interactions and answers them through the core."""
+
+    def __init__(self, core: Core, *, defer_after: float = 2.0,
+                 guild_ready_timeout: float = 2.0) -> None:
+        intents = discord.Intents.none()
+        intents.guilds = True
+        super().__init__(intents=intents, guild_ready_timeout=guild_ready_timeout)
+        self.core = core
+        self.defer_after = defer_after
+        self.poster = DiscordChatAdapter(self, owns_client=False)
+        self.tree: app_commands.CommandTree[HotPapersBot] = app_commands.CommandTree(self)
+        register(self.tree, self)
+
+    async def setup_hook(self) -> None:
+        await self.tree.sync()
+
+    async def run_command(self, interaction: discord.Interaction[HotPapersBot], name: str,
+                          words: list[str], *, ephemeral_defer: bool) -> None:
+        """Answer one slash command within Discord's 3 s (deferring when slow)."""
+        command = Command(
+            name=name, args=tuple(w for w in words if w), platform="discord",
+            channel=str(interaction.channel_id), workspace=str(interaction.guild_id or ""),
+            user=str(interaction.user.id),
+            can_manage_channel=interaction.permissions.manage_channels,
+        )
+        task = asyncio.ensure_future(self._answer(command))
+        deferred = False
+        try:
+            answer = await asyncio.wait_for(asyncio.shield(task), self.defer_after)
+        except TimeoutError:
+            await interaction.response.defer(ephemeral=ephemeral_defer, thinking=True)
+            deferred = True
+            answer = await task
+        private = answer.ephemeral or answer.is_error
+        text = shorten_lines(answer.text, CONTENT_LIMIT)
+        if deferred and private and not ephemeral_defer:
+            # The first follow-up replaces a deferral and keeps its (public) visibility:
+            # drop the public "thinking" message so the answer can be ephemeral.
+            await interaction.delete_original_response()
+            await interaction.followup.send(text, ephemeral=True)
+        elif deferred:
+            await interaction.followup.send(text, ephemeral=private)
+        else:
+            await interaction.response.send_message(text, ephemeral=private)
+        if answer.digest is not None and interaction.channel_id is not None:
+            await self._post_digest(interaction, answer)
+
+    async def _answer(self, command: Command) -> Answer:
+        try:
+            return await self.core.answer(command)
+        except Exception:
+            log.exception("command %s failed", command.name)
+            return Answer(text="Sorry, that failed on my side; try again in a minute, or "
+                          "type /hot help.", ephemeral=True, is_error=True)
+
+    async def _post_digest(self, interaction: discord.Interaction[HotPapersBot],
+                           answer: Answer) -> None:
+        assert answer.digest is not None
+        key = "i" + _base36(interaction.id)
+        try:
+            await self.poster.post_digest(str(interaction.channel_id), answer.digest,
+                                          key=key, notes=answer.notes)
+        except DeliveryError as exc:
+            log.warning("posting a digest for /hot failed: %s", exc)
+            await interaction.followup.send(
+                "I couldn't post the papers here (I need Send Messages and Create Public "
+                "Threads in this channel); ask an admin to add them.", ephemeral=True)
+
+
+def _base36(n: int) -> str:
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    out = ""
+    while n:
+        n, r = divmod(n, 36)
+        out = digits[r] + out
+    return out or "0"
+
+
+def category_choices(current: str) -> list[app_commands.Choice[str]]:
+    """Categories (of the 155) whose code or name contains what was typed."""
+    return [app_commands.Choice(name=shorten(f"{c.code} — {c.name}", 100), value=c.code)
+            for c in taxonomy().search(current)[:CHOICES]]
+
+
+def register(tree: app_commands.CommandTree[HotPapersBot], bot: HotPapersBot) -> None:
+    """The four slash commands, bound to `bot`."""
+
+    @tree.command(name="hot", description="The Hot Papers of a day (latest by default)")
+    @app_commands.describe(date="A day like 2021-08-06, or yesterday / latest",
+                           category="Only this arXiv category, like cs.CV (or all)")
+    async def hot(interaction: discord.Interaction[HotPapersBot], date: str | None = None,
+                  category: str | None = None) -> None:
+        await bot.run_command(interaction, "hot", [w for w in (date, category) if w],
+                              ephemeral_defer=False)
+
+    @hot.autocomplete("date")
+    async def hot_date(interaction: discord.Interaction[HotPapersBot],
+                       current: str) -> list[app_commands.Choice[str]]:
+        dates = [d.isoformat() for d in reversed(await bot.core.store.digest_dates())]
+        return [app_commands.Choice(name=d, value=d)
+                for d in dates if d.startswith(current.strip())][:CHOICES]
+
+    @hot.autocomplete("category")
+    async def hot_category(interaction: discord.Interaction[HotPapersBot],
+                           current: str) -> list[app_commands.Choice[str]]:
+        return category_choices(current)
+
+    @tree.command(name="subscribe",
+                  description="Post the daily Hot Papers here for these categories")
+    @app_commands.describe(categories="Categories and filters, like: cs.LG stat.ML min:100")
+    @app_commands.default_permissions(manage_channels=True)
+    async def subscribe(interaction: discord.Interaction[HotPapersBot],
+                        categories: str = "") -> None:
+        await bot.run_command(interaction, "subscribe", categories.split(),
+                              ephemeral_defer=True)
+
+    @subscribe.autocomplete("categories")
+    async def subscribe_categories(interaction: discord.Interaction[HotPapersBot],
+                                   current: str) -> list[app_commands.Choice[str]]:
+        head, _, last = current.rpartition(" ")
+        prefix = f"{head} " if head else ""
+        return [app_commands.Choice(name=shorten(prefix + c.value, 100),
+                                    value=shorten(prefix + c.value, 100))
+                for c in category_choices(last)]
+
+    @tree.command(name="unsubscribe",
+                  description="Stop some categories here (or the whole daily post)")
+    @app_commands.describe(categories="Categories to stop, like cs.LG (empty: stop everything)")
+    @app_commands.default_permissions(manage_channels=True)
+    async def unsubscribe(interaction: discord.Interaction[HotPapersBot],
+                          categories: str = "") -> None:
+        await bot.run_command(interaction, "unsubscribe", categories.split(),
+                              ephemeral_defer=True)
+
+    @tree.command(name="subscriptions", description="What this channel gets every day")
+    async def subscriptions(interaction: discord.Interaction[HotPapersBot]) -> None:
+        await bot.run_command(interaction, "subscriptions", [], ephemeral_defer=True)
+
+
+class DiscordInteractive:
+    """`InteractiveAdapter` for Discord: logs in, syncs the commands, serves them."""
+
+    platform = "discord"
+
+    def __init__(self, settings: Settings, *, defer_after: float = 2.0,
+                 guild_ready_timeout: float = 2.0) -> None:
+        self.settings = settings
+        self.defer_after = defer_after
+        self.guild_ready_timeout = guild_ready_timeout
+        self.bot: HotPapersBot | None = None
+
+    async def start(self, core: Core) -> None:
+        bot = HotPapersBot(core, defer_after=self.defer_after,
+                           guild_ready_timeout=self.guild_ready_timeout)
+        self.bot = bot
+        await login(self.settings, bot)  # one-line ConfigurationError on a bad token
+        try:
+            await bot.connect(reconnect=True)
+        except discord.PrivilegedIntentsRequired:
+            raise ConfigurationError(
+                "Discord refused the bot's gateway intents; enable them for the bot in the "
+                "developer portal (Bot -> Privileged Gateway Intents)") from None
+        except discord.ConnectionClosed as exc:
+            if exc.code == BAD_TOKEN:
+                raise ConfigurationError(
+                    "DISCORD_TOKEN was rejected by the Discord gateway (4004); reset the "
+                    "token in the developer portal and set DISCORD_TOKEN again") from None
+            raise
+
+    async def reply(self, command: Command, answer: Answer) -> None:
+        """Post an answer in the command's channel (outside an interaction)."""
+        if self.bot is None:
+            raise RuntimeError("start() the Discord adapter before replying")
+        if answer.digest is not None:
+            await self.bot.poster.post_digest(command.channel, answer.digest,
+                                              key="r" + _base36(abs(hash(command)) % 36**12),
+                                              notes=answer.notes)
+        else:
+            await self.bot.poster.send_text(command.channel,
+                                            shorten_lines(answer.text, CONTENT_LIMIT))
+
+    async def close(self) -> None:
+        if self.bot is not None:
+            await self.bot.close()

@@ -1,0 +1,116 @@
+"""Discord webhook mode (no bot account): `DISCORD_WEBHOOK_URL` posts the daily digest.
+
+Channel "default" means `DISCORD_WEBHOOK_URL`; any other channel is a full webhook URL
+(`https://discord.com/api/webhooks/ID/TOKEN`). A text-channel webhook posts the parent
+and then the papers in rank order (webhooks can't start threads there). A forum-channel
+webhook makes a post: the parent goes with `thread_name` (creating the post), the papers
+with `thread_id`. Which kind a webhook is is learned from Discord itself: a forum
+answers a plain send with error 220001, and the adapter then sends with `thread_name`.
+
+Sends use `?wait=true` to get message ids. The id and token are taken from the URL; the
+requests go to `DISCORD_API_URL` (Discord itself unless a proxy or a fake is set).
+Webhooks can't read channel history, so `find_message` can't settle an in-doubt send
+and answers None (the publisher then resends it).
+"""
+
+from __future__ import annotations
+
+import re
+
+import aiohttp
+import discord
+
+from adapters.discord.client import delivery_errors, point_discord_at
+from bot.errors import ConfigurationError, PermanentDeliveryError
+from bot.models import DeliveryRef, Digest, RankedPaper
+from bot.render.discord import paper_embed, parent_embed, thread_name
+from bot.settings import Settings
+
+WEBHOOK_URL = re.compile(r"/webhooks/(?P<id>\d{1,20})/(?P<token>[A-Za-z0-9._-]+)/?$")
+FORUM_NEEDS_THREAD = 220001  # "Webhooks posted to forum channels must have a thread_name"
+USERNAME = "Hot Papers"
+
+
+def parse_webhook_url(url: str) -> tuple[int, str]:
+    """(id, token) of a webhook URL; ValueError with a one-line hint otherwise."""
+    m = WEBHOOK_URL.search(url.split("?")[0])
+    if m is None:
+        raise ValueError("that is not a Discord webhook URL; copy it from Channel settings -> "
+                         "Integrations -> Webhooks (https://discord.com/api/webhooks/ID/TOKEN)")
+    return int(m["id"]), m["token"]
+
+
+class DiscordWebhookAdapter:
+    """`ChatAdapter` posting through Discord webhooks."""
+
+    platform = "webhook"
+
+    def __init__(self, settings: Settings, session: aiohttp.ClientSession,
+                 *, owns_session: bool = True) -> None:
+        self.settings = settings
+        self.session = session
+        self.owns_session = owns_session
+        self._forums: set[int] = set()
+
+    def _webhook(self, channel: str) -> discord.Webhook:
+        if channel == "default":
+            if self.settings.discord_webhook_url is None:
+                raise PermanentDeliveryError(
+                    "DISCORD_WEBHOOK_URL is not set; set it or post to webhook:<full URL>")
+            url = self.settings.discord_webhook_url.get_secret_value()
+        else:
+            url = channel
+        try:
+            wid, token = parse_webhook_url(url)
+        except ValueError as exc:
+            raise PermanentDeliveryError(str(exc)) from None
+        return discord.Webhook.partial(wid, token, session=self.session)
+
+    async def send_parent(self, channel: str, digest: Digest, *, key: str,
+                          notes: tuple[str, ...] = ()) -> DeliveryRef:
+        hook = self._webhook(channel)
+        embed = discord.Embed.from_dict(parent_embed(digest, notes=notes, ref=key))
+        name = thread_name(digest)
+        async with delivery_errors("webhook parent message"):
+            if hook.id not in self._forums:
+                try:
+                    msg = await hook.send(embeds=[embed], wait=True, username=USERNAME)
+                    return DeliveryRef(message_id=str(msg.id))
+                except discord.HTTPException as exc:
+                    if exc.code != FORUM_NEEDS_THREAD:
+                        raise
+                    self._forums.add(hook.id)
+            msg = await hook.send(embeds=[embed], wait=True, username=USERNAME,
+                                  thread_name=name)
+        return DeliveryRef(message_id=str(msg.id), thread_id=str(msg.channel.id))
+
+    async def send_paper(self, channel: str, parent: DeliveryRef, digest: Digest,
+                         paper: RankedPaper, *, key: str) -> DeliveryRef:
+        hook = self._webhook(channel)
+        embed = discord.Embed.from_dict(paper_embed(digest, paper, ref=key))
+        async with delivery_errors(f"webhook paper {paper.rank}"):
+            if parent.thread_id:
+                msg = await hook.send(embeds=[embed], wait=True, username=USERNAME,
+                                      thread=discord.Object(int(parent.thread_id)))
+            else:
+                msg = await hook.send(embeds=[embed], wait=True, username=USERNAME)
+        return DeliveryRef(message_id=str(msg.id), thread_id=parent.thread_id)
+
+    async def find_message(self, channel: str, key: str,
+                           parent: DeliveryRef | None) -> DeliveryRef | None:
+        return None  # webhooks can't list messages
+
+    async def close(self) -> None:
+        if self.owns_session:
+            await self.session.close()
+
+
+async def open_chat_adapter(settings: Settings) -> DiscordWebhookAdapter:
+    """The webhook adapter; checks that DISCORD_WEBHOOK_URL, when set, looks right."""
+    if settings.discord_webhook_url is not None:
+        try:
+            parse_webhook_url(settings.discord_webhook_url.get_secret_value())
+        except ValueError as exc:
+            raise ConfigurationError(f"DISCORD_WEBHOOK_URL: {exc}") from None
+    point_discord_at(settings)
+    return DiscordWebhookAdapter(settings, aiohttp.ClientSession())

@@ -1,0 +1,201 @@
+"""Posting digests with the real discord.py against the local fake Discord."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import AsyncIterator
+
+import discord
+import pytest
+
+from adapters.discord.post import DiscordChatAdapter, open_chat_adapter
+from bot.errors import ConfigurationError, PermanentDeliveryError, TransientDeliveryError
+from bot.models import DeliveryRef
+from bot.render.discord import parent_embed
+from bot.settings import Settings
+from tests.fakes.discord_api import (
+    FORUM_CHANNEL_ID,
+    TEXT_CHANNEL_ID,
+    TOKEN,
+    FakeDiscord,
+    running_fake_discord,
+    sample_digest,
+)
+
+
+def settings_for(fake: FakeDiscord, token: str = TOKEN) -> Settings:
+    return Settings(discord_token=token, discord_api_url=fake.base_url,
+                    discord_gateway_url=fake.gateway_url)
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeDiscord]:
+    async with running_fake_discord() as f:
+        yield f
+
+
+@pytest.fixture
+async def adapter(fake: FakeDiscord) -> AsyncIterator[DiscordChatAdapter]:
+    a = await open_chat_adapter(settings_for(fake))
+    yield a
+    await a.close()
+
+
+async def post(adapter: DiscordChatAdapter, channel: int, n: int = 11) -> DeliveryRef:
+    digest = sample_digest(n)
+    parent = await adapter.send_parent(str(channel), digest, key="k-p0")
+    for p in digest.papers:
+        await adapter.send_paper(str(channel), parent, digest, p, key=f"k-p{p.rank}")
+    return parent
+
+
+async def test_text_channel_gets_parent_public_thread_and_papers_in_rank_order(
+        fake: FakeDiscord, adapter: DiscordChatAdapter) -> None:
+    parent = await post(adapter, TEXT_CHANNEL_ID)
+    channel_msgs = fake.messages[TEXT_CHANNEL_ID]
+    assert [m["id"] for m in channel_msgs] == [parent.message_id]
+    assert channel_msgs[0]["embeds"][0]["title"] == "Hot Papers 2021-08-06"
+    assert "11 papers" in channel_msgs[0]["embeds"][0]["description"]
+    thread = fake.channels[int(parent.thread_id or 0)]
+    assert thread["type"] == 11  # PUBLIC thread, started from the parent message
+    assert thread["id"] == parent.message_id and thread["parent_id"] == str(TEXT_CHANNEL_ID)
+    assert len(thread["name"]) <= 100
+    replies = fake.thread_messages(thread["id"])
+    titles = [m["embeds"][0]["title"] for m in replies]
+    assert titles == [f"{i}. Paper number {i}: attention is all we count" for i in range(1, 12)]
+    first = replies[0]["embeds"][0]
+    assert first["url"] == "https://arxiv.org/abs/2108.00001"
+    assert "https://arxiv.org/list/cs.LG/recent" in first["description"]
+    assert "[pdf](https://arxiv.org/pdf/2108.00001)" in first["description"]
+    assert "https://twitter.com/u1/status/1" in first["description"]
+    # Every send carried the nonce with enforce_nonce.
+    sends = fake.sent("POST", r"/messages$")
+    assert all(c.body["nonce"].startswith("k-p") and c.body["enforce_nonce"] for c in sends)
+
+
+async def test_forum_channel_gets_a_forum_post_with_the_papers_inside(
+        fake: FakeDiscord, adapter: DiscordChatAdapter) -> None:
+    parent = await post(adapter, FORUM_CHANNEL_ID, n=3)
+    assert parent.thread_id == parent.message_id
+    thread = fake.channels[int(parent.thread_id or 0)]
+    assert thread["parent_id"] == str(FORUM_CHANNEL_ID) and thread["name"].startswith("Hot Papers")
+    msgs = fake.thread_messages(thread["id"])
+    assert msgs[0]["embeds"][0]["title"] == "Hot Papers 2021-08-06"
+    assert [m["embeds"][0]["title"][:2] for m in msgs[1:]] == ["1.", "2.", "3."]
+
+
+async def test_empty_digest_posts_one_message_and_no_thread(
+        fake: FakeDiscord, adapter: DiscordChatAdapter) -> None:
+    ref = await adapter.send_parent(str(TEXT_CHANNEL_ID), sample_digest(0), key="empty")
+    assert ref.thread_id is None
+    assert len(fake.messages[TEXT_CHANNEL_ID]) == 1
+    assert "No hot papers" in fake.messages[TEXT_CHANNEL_ID][0]["embeds"][0]["description"]
+    assert not fake.sent("POST", r"/threads$")
+
+
+async def test_429s_cost_neither_messages_nor_duplicates(
+        fake: FakeDiscord, adapter: DiscordChatAdapter) -> None:
+    fake.force_429("POST", r"/channels/\d+/messages$", count=3)
+    fake.force_429("POST", r"/channels/\d+/messages$", count=1, is_global=True)
+    fake.force_429("POST", r"/threads$", count=1)
+    parent = await post(adapter, TEXT_CHANNEL_ID, n=11)
+    limited = fake.sent("POST", r"/messages$", status=429)
+    assert len(limited) >= 4  # the 429s were really served ...
+    replies = fake.thread_messages(parent.thread_id or "0")
+    assert len(replies) == 11  # ... and absorbed: no message lost, none doubled
+    assert len({m["embeds"][0]["title"] for m in replies}) == 11
+
+
+async def test_natural_route_limit_is_respected_without_loss(fake: FakeDiscord) -> None:
+    fake.route_limit, fake.route_window = 2, 0.2
+    a = await open_chat_adapter(settings_for(fake))
+    try:
+        parent = await post(a, TEXT_CHANNEL_ID, n=6)
+    finally:
+        await a.close()
+    assert len(fake.thread_messages(parent.thread_id or "0")) == 6
+
+
+async def test_a_resent_key_returns_the_first_message(
+        fake: FakeDiscord, adapter: DiscordChatAdapter) -> None:
+    digest = sample_digest(2)
+    parent = await adapter.send_parent(str(TEXT_CHANNEL_ID), digest, key="again-p0")
+    first = await adapter.send_paper(str(TEXT_CHANNEL_ID), parent, digest, digest.papers[0],
+                                     key="again-p1")
+    second = await adapter.send_paper(str(TEXT_CHANNEL_ID), parent, digest, digest.papers[0],
+                                      key="again-p1")
+    assert first.message_id == second.message_id
+    assert len(fake.thread_messages(parent.thread_id or "0")) == 1
+
+
+async def test_find_message_settles_in_doubt_sends_from_history(
+        fake: FakeDiscord, adapter: DiscordChatAdapter) -> None:
+    parent = await post(adapter, TEXT_CHANNEL_ID, n=4)
+    # History carries no nonces (like Discord): the footer ref is what matches.
+    history = fake.messages[int(parent.thread_id or 0)]
+    assert all("nonce" not in fake._public(m) for m in history)
+    found_parent = await adapter.find_message(str(TEXT_CHANNEL_ID), "k-p0", None)
+    assert found_parent == parent
+    found = await adapter.find_message(str(TEXT_CHANNEL_ID), "k-p3", parent)
+    assert found is not None and found.message_id == history[2]["id"]
+    assert await adapter.find_message(str(TEXT_CHANNEL_ID), "k-p9", parent) is None
+
+
+async def test_find_message_finishes_a_missing_thread(
+        fake: FakeDiscord, adapter: DiscordChatAdapter) -> None:
+    digest = sample_digest(2)
+    # A crash between the parent and its thread: only the parent exists.
+    msg = await adapter.client.get_partial_messageable(TEXT_CHANNEL_ID).send(
+        embeds=[discord.Embed.from_dict(parent_embed(digest, ref="crash"))], nonce="crash")
+    ref = await adapter.find_message(str(TEXT_CHANNEL_ID), "crash", None)
+    assert ref == DeliveryRef(str(msg.id), str(msg.id))
+    assert fake.channels[msg.id]["type"] == 11
+
+
+async def test_find_message_in_a_forum(fake: FakeDiscord, adapter: DiscordChatAdapter) -> None:
+    parent = await post(adapter, FORUM_CHANNEL_ID, n=1)
+    assert await adapter.find_message(str(FORUM_CHANNEL_ID), "k-p0", None) == parent
+    assert await adapter.find_message(str(FORUM_CHANNEL_ID), "other", None) is None
+
+
+async def test_missing_access_and_unknown_channel_are_permanent(
+        fake: FakeDiscord, adapter: DiscordChatAdapter) -> None:
+    with pytest.raises(PermanentDeliveryError, match="10003"):
+        await adapter.send_parent("999", sample_digest(1), key="x")
+    fake.fail("POST", r"/channels/123/messages$", 403, code=50001, message="Missing Access")
+    with pytest.raises(PermanentDeliveryError, match="Missing Access"):
+        await adapter.send_parent(str(TEXT_CHANNEL_ID), sample_digest(1), key="y")
+    with pytest.raises(PermanentDeliveryError, match="not a Discord channel id"):
+        await adapter.send_parent("general", sample_digest(1), key="z")
+
+
+async def test_server_errors_are_transient(fake: FakeDiscord, adapter: DiscordChatAdapter) -> None:
+    fake.fail("POST", r"/channels/123/messages$", 503)
+    with pytest.raises(TransientDeliveryError, match="503"):
+        await adapter.send_parent(str(TEXT_CHANNEL_ID), sample_digest(1), key="t")
+    assert fake.messages[TEXT_CHANNEL_ID] == []
+
+
+async def test_bad_token_is_one_line_configuration_error_without_the_token(
+        fake: FakeDiscord) -> None:
+    with pytest.raises(ConfigurationError) as info:
+        await open_chat_adapter(settings_for(fake, token="wrong-token-secret"))
+    message = str(info.value)
+    assert "DISCORD_TOKEN was rejected" in message and "\n" not in message
+    assert "wrong-token-secret" not in message
+    with pytest.raises(ConfigurationError, match="DISCORD_TOKEN is not set"):
+        await open_chat_adapter(Settings(discord_api_url=fake.base_url))
+
+
+async def test_long_texts_stay_within_discord_limits(
+        fake: FakeDiscord, adapter: DiscordChatAdapter) -> None:
+    digest = sample_digest(1, abstract_len=9000)
+    p = digest.papers[0]
+    huge = dataclasses.replace(p, paper=dataclasses.replace(
+        p.paper, title="T" * 400, authors=tuple(f"Author {i}" for i in range(500))))
+    digest = digest.with_papers((huge,))
+    parent = await adapter.send_parent(str(TEXT_CHANNEL_ID), digest, key="big-p0")
+    await adapter.send_paper(str(TEXT_CHANNEL_ID), parent, digest, digest.papers[0], key="big-p1")
+    sent = fake.thread_messages(parent.thread_id or "0")[0]["embeds"][0]
+    assert len(json.dumps(sent)) > 3000 and len(sent["title"]) <= 256

@@ -1,0 +1,90 @@
+"""Webhook mode: the real discord.py webhook client against the local fake Discord."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from adapters.discord.webhook import DiscordWebhookAdapter, open_chat_adapter
+from bot.errors import ConfigurationError, PermanentDeliveryError
+from bot.models import DeliveryRef
+from bot.settings import Settings
+from tests.fakes.discord_api import (
+    FORUM_CHANNEL_ID,
+    TEXT_CHANNEL_ID,
+    FakeDiscord,
+    running_fake_discord,
+    sample_digest,
+)
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeDiscord]:
+    async with running_fake_discord() as f:
+        yield f
+
+
+async def open_for(fake: FakeDiscord, url: str | None) -> DiscordWebhookAdapter:
+    return await open_chat_adapter(Settings(discord_webhook_url=url,
+                                            discord_api_url=fake.base_url))
+
+
+async def post(adapter: DiscordWebhookAdapter, channel: str, n: int) -> DeliveryRef:
+    digest = sample_digest(n)
+    parent = await adapter.send_parent(channel, digest, key="w-p0")
+    for p in digest.papers:
+        await adapter.send_paper(channel, parent, digest, p, key=f"w-p{p.rank}")
+    return parent
+
+
+async def test_text_channel_webhook_posts_parent_then_papers_in_order(fake: FakeDiscord) -> None:
+    adapter = await open_for(fake, fake.webhook_url(TEXT_CHANNEL_ID))
+    try:
+        fake.force_429("POST", r"^/webhooks/", count=2)
+        parent = await post(adapter, "default", 5)
+    finally:
+        await adapter.close()
+    assert parent.thread_id is None
+    msgs = fake.messages[TEXT_CHANNEL_ID]
+    titles = [m["embeds"][0]["title"][:2] for m in msgs]
+    assert titles == ["Ho", "1.", "2.", "3.", "4.", "5."]  # parent, then rank order, no dupes
+    assert msgs[0]["id"] == parent.message_id
+    assert len(fake.sent("POST", r"^/webhooks/", status=429)) == 2
+    assert all(c.query.get("wait") in ("1", "true") for c in fake.sent("POST", r"^/webhooks/"))
+
+
+async def test_forum_webhook_creates_a_post_with_thread_name_and_papers_inside(
+        fake: FakeDiscord) -> None:
+    url = fake.webhook_url(FORUM_CHANNEL_ID)
+    adapter = await open_for(fake, None)
+    try:
+        parent = await post(adapter, url, 3)  # a full URL as the channel
+        again = await post(adapter, url, 1)  # learned: straight to thread_name next time
+    finally:
+        await adapter.close()
+    assert parent.thread_id is not None
+    thread = fake.channels[int(parent.thread_id)]
+    assert thread["parent_id"] == str(FORUM_CHANNEL_ID)
+    assert thread["name"] == "Hot Papers 2021-08-06"
+    msgs = fake.thread_messages(parent.thread_id)
+    assert [m["embeds"][0]["title"][:2] for m in msgs] == ["Ho", "1.", "2.", "3."]
+    papers = [c for c in fake.sent("POST", r"^/webhooks/") if "thread_id" in c.query]
+    assert {c.query["thread_id"] for c in papers} == {parent.thread_id, again.thread_id}
+    assert len(fake.sent("POST", r"^/webhooks/", status=400)) == 1  # only the first probe
+    assert fake.messages[FORUM_CHANNEL_ID] == []
+
+
+async def test_bad_webhook_urls_get_one_line_answers(fake: FakeDiscord) -> None:
+    with pytest.raises(ConfigurationError, match="not a Discord webhook URL"):
+        await open_for(fake, "https://example.com/hook")
+    adapter = await open_for(fake, None)
+    try:
+        with pytest.raises(PermanentDeliveryError, match="DISCORD_WEBHOOK_URL is not set"):
+            await adapter.send_parent("default", sample_digest(1), key="a")
+        gone = "https://discord.com/api/webhooks/42/" + "t" * 68
+        with pytest.raises(PermanentDeliveryError, match="Unknown Webhook"):
+            await adapter.send_parent(gone, sample_digest(1), key="b")
+        assert await adapter.find_message(gone, "b", None) is None
+    finally:
+        await adapter.close()

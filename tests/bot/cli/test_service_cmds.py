@@ -1,0 +1,198 @@
+"""`hotpapers post` to the fake Slack (a real subprocess), the subscription commands and
+`hotpapers status` (typer's CliRunner)."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import os
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from bot.cli import app
+from bot.models import Delivery, Subscription
+from bot.publish import delivery_key
+from bot.store import Store
+from tests.fakes.slack_api import BOT_TOKEN, fake_slack
+
+runner = CliRunner()
+DATE = dt.date(2021, 8, 6)
+
+
+async def run_cli(env: dict[str, str], *args: str) -> tuple[int, str]:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", *args, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+    out, _ = await asyncio.wait_for(proc.communicate(), 90)
+    return proc.returncode or 0, out.decode()
+
+
+@pytest.mark.slow
+async def test_post_to_slack_12_messages_paced_without_429(tmp_path: Path) -> None:
+    async with fake_slack(rate_per_channel=1.0) as fake:  # Slack's ~1 message/s per channel
+        env = {**os.environ, "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_API_URL": fake.url,
+               "HOTPAPERS_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"}
+        start = time.monotonic()
+        code, out = await run_cli(env, "post", "--date", "2021-08-06",
+                                  "--to", "slack:C0AAA", "--to", "slack:C0BBB")
+        took = time.monotonic() - start
+        assert code == 0, out
+        assert "slack:C0AAA: 12 of 12 messages sent" in out
+        for ch in ("C0AAA", "C0BBB"):
+            msgs = fake.thread(ch)
+            assert len(msgs) == 12
+            assert all(m["thread_ts"] == msgs[0]["ts"] for m in msgs[1:])
+            assert [m["metadata"]["event_payload"]["key"] for m in msgs] == [
+                delivery_key(DATE, "slack", ch, p) for p in range(12)]
+            assert "Sketch Your Own GAN" in str(msgs[1]["blocks"])  # rank 1 first
+        assert fake.count("chat.postMessage", 429) == 0
+        assert took < 2 * 11  # the two channels went in parallel
+        assert BOT_TOKEN not in out
+
+        code, out = await run_cli(env, "post", "--date", "2021-08-06", "--to", "slack:C0AAA")
+        assert code == 0 and "0 of 12 messages sent (12 already there)" in out
+        assert len(fake.thread("C0AAA")) == 12
+
+        fake.revoked.add(BOT_TOKEN)
+        code, out = await run_cli(env, "post", "--to", "slack:C0AAA")
+        assert code != 0 and "SLACK_BOT_TOKEN was rejected" in out and "Traceback" not in out
+
+
+def test_post_to_the_console_and_bad_input() -> None:
+    result = runner.invoke(app, ["post", "--date", "2021-08-06", "--to", "console:-",
+                                 "--category", "cs.CV"])
+    assert result.exit_code == 0, result.output
+    assert "Sketch Your Own GAN" in result.output
+    assert "console:-: " in result.output and "messages sent" in result.output
+    for args, hint in (
+        (["--to", "slack"], "platform:channel"),
+        (["--to", "fax:1"], "unknown platform 'fax'"),
+        (["--to", "console:-", "--category", "cs.XY"], "Unknown arXiv category"),
+        (["--to", "console:-", "--date", "2021-13-01"], "YYYY-MM-DD"),
+        (["--to", "console:-", "--date", "2021-08-07"], "nearest stored: 2021-08-06"),
+        (["--to", "slack:C1"], "SLACK_BOT_TOKEN is missing"),
+    ):
+        result = runner.invoke(app, ["post", *args])
+        assert result.exit_code != 0, args
+        assert hint in result.output, (args, result.output)
+        assert "Traceback" not in result.output
+
+
+def test_subscribe_unsubscribe_and_list() -> None:
+    r = runner.invoke(app, ["subscribe", "slack:C123", "cs.LG", "stat.ML", "--keyword",
+                            "deep learning", "--exclude-author", "Doe", "--max-papers", "5"])
+    assert r.exit_code == 0, r.output
+    assert "slack:C123 now gets" in r.output and "cs.LG, stat.ML" in r.output
+    r = runner.invoke(app, ["subscribe", "discord:42"])
+    assert r.exit_code == 0 and "the whole digest" in r.output
+    r = runner.invoke(app, ["subscriptions"])
+    assert "slack:C123" in r.output and "discord:42" in r.output and "deep" in r.output
+    r = runner.invoke(app, ["subscribe", "slack:C123", "cs.LGG"])
+    assert r.exit_code != 0 and "Did you mean cs.LG" in r.output
+    r = runner.invoke(app, ["subscribe", "C123", "cs.LG"])
+    assert r.exit_code != 0 and "platform:channel" in r.output
+    r = runner.invoke(app, ["unsubscribe", "slack:C123", "cs.LG"])
+    assert r.exit_code == 0 and "stat.ML" in r.output
+    r = runner.invoke(app, ["unsubscribe", "slack:C123", "cs.CV"])
+    assert r.exit_code != 0 and "doesn't follow cs.CV" in r.output
+    r = runner.invoke(app, ["unsubscribe", "slack:C123"])
+    assert r.exit_code == 0 and "no longer" in r.output
+    r = runner.invoke(app, ["subscriptions"])
+    assert "slack:C123" not in r.output and "discord:42" in r.output
+
+
+def test_status_shows_next_run_last_posts_and_paused_channels(tmp_path: Path) -> None:
+    async def seed() -> None:
+        store = await Store.open(os.environ["HOTPAPERS_DATABASE_URL"])
+        await store.save_subscription(Subscription("slack", "C0OK"))
+        await store.save_subscription(Subscription("discord", "77"))
+        await store.set_paused("discord", "77", True, "2021-08-06: 404 Unknown Channel")
+        for part in range(3):
+            await store.record_delivery(Delivery(DATE, "slack", "C0OK", part, "sent",
+                                                 message_id=f"1.{part}"))
+        await store.record_delivery(Delivery(DATE, "slack", "C0OK", 3, "pending", nonce="k"))
+        await store.close()
+
+    asyncio.run(seed())
+    r = runner.invoke(app, ["status"])
+    assert r.exit_code == 0, r.output
+    assert "next daily post" in r.output and "09:00 UTC" in r.output
+    assert "slack:C0OK" in r.output and "2021-08-06" in r.output
+    assert "3 sent" in r.output and "1 pending" in r.output and "unfinished" in r.output
+    assert "PAUSED" in r.output and "Unknown Channel" in r.output
+    assert "hotpapers subscribe discord:77" in r.output
+
+
+def test_live_build_skips_days_without_announcement() -> None:
+    from bot.cli.service_cmds import live_build
+    from bot.settings import Settings
+
+    async def go() -> None:
+        import aiohttp
+
+        settings = Settings(arxiv_rss_url="http://127.0.0.1:9/", arxiv_api_url="http://127.0.0.1:9/")
+        store = await Store.open(settings.database_url)
+        async with aiohttp.ClientSession() as session:
+            build = live_build(settings, store, session)
+            assert await build(dt.date(2021, 8, 7)) is None  # a Saturday: no request made
+        await store.close()
+
+    asyncio.run(go())
+
+
+def _seed_last_day(day: dt.date) -> None:
+    async def go() -> None:
+        store = await Store.open(os.environ["HOTPAPERS_DATABASE_URL"])
+        await store.set_value("schedule.last_day", day.isoformat())
+        await store.close()
+
+    asyncio.run(go())
+
+
+def test_run_once_with_nothing_due(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The worker also reads arXiv's feed; here arXiv is a closed port: retry it quickly.
+    monkeypatch.setenv("HOTPAPERS_ARXIV_MIN_INTERVAL", "0.01")
+    _seed_last_day(dt.datetime.now(dt.UTC).date())  # today's post is done
+    r = runner.invoke(app, ["run", "--once", "--quiet"])
+    assert r.exit_code == 0, r.output
+    assert "nothing due; next run" in r.output
+
+
+async def test_worker_starts_and_stops_on_sigterm() -> None:
+    import signal
+
+    await asyncio.to_thread(_seed_last_day, dt.datetime.now(dt.UTC).date())
+    env = dict(os.environ)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "run", env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+    assert proc.stdout is not None
+    line = await asyncio.wait_for(proc.stdout.readline(), 30)
+    while b"worker started" not in line:
+        line = await asyncio.wait_for(proc.stdout.readline(), 30)
+    proc.send_signal(signal.SIGTERM)
+    out, _ = await asyncio.wait_for(proc.communicate(), 30)
+    assert proc.returncode == 0, out.decode()
+    assert b"Traceback" not in out
+
+
+def test_registry_builds_adapters_by_platform_name() -> None:
+    from adapters.registry import interactive_adapters, open_chat_adapter
+    from bot.errors import ConfigurationError
+    from bot.settings import Settings
+
+    assert interactive_adapters(Settings()) == []  # no tokens configured
+
+    async def go() -> None:
+        console = await open_chat_adapter("console", Settings())
+        assert console.platform == "console"
+        with pytest.raises(ConfigurationError, match="unknown platform 'fax'"):
+            await open_chat_adapter("fax", Settings())
+        with pytest.raises(ConfigurationError, match="SLACK_BOT_TOKEN is missing"):
+            await open_chat_adapter("slack", Settings())
+
+    asyncio.run(go())
