@@ -110,6 +110,9 @@ class Digest:
     # Source-specific fields a renderer needs and the models don't name (for example the
     # blog post's front matter values), as sorted (key, value) pairs.
     meta: tuple[tuple[str, str], ...] = ()
+    # The day's page on the web archive (HOTPAPERS_PUBLIC_URL set), linked from the chat
+    # messages; not stored: set by the publisher and the commands.
+    web_url: str = ""
 
     def meta_value(self, key: str, default: str = "") -> str:
         return dict(self.meta).get(key, default)

@@ -67,8 +67,11 @@ def parent_embed(digest: Digest, *, notes: tuple[str, ...] = (), ref: str = "") 
     lines.extend(notes)
     if n:
         lines.append("One reply per paper in the thread below, ranked by attention.")
+    if digest.web_url:
+        lines.append(f"[Read it on the web]({digest.web_url})")
     return _fit(
         {
+            **({"url": digest.web_url} if digest.web_url else {}),
             "title": shorten(digest.heading, TITLE_LIMIT),
             "description": shorten_lines("\n".join(lines), DESCRIPTION_LIMIT),
             "color": COLOR,
