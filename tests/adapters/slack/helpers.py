@@ -63,7 +63,7 @@ def slash_body(text: str, response_url: str, *, channel: str = "C123",
     })
 
 
-async def until(check: Callable[[], bool], wait: float = 10.0) -> None:
+async def until(check: Callable[[], bool], wait: float = 30.0) -> None:
     """Wait until `check()` holds (the work after an ack runs in the background)."""
     deadline = time.monotonic() + wait
     while not check():
