@@ -58,8 +58,10 @@ class Core:
                 return digest, ()
             try:
                 result = await self.builder(self.store, date)
-            except HotpapersError as exc:  # the partial digest is still the best there is
-                return digest, (f"building it again failed ({exc.one_line()}); this is the "
+            except Exception as exc:  # the partial digest is still the best there is
+                reason = exc.one_line() if isinstance(exc, HotpapersError) else \
+                    (str(exc).splitlines() or [type(exc).__name__])[0]
+                return digest, (f"building it again failed ({reason}); this is the "
                                 "partial digest",)
             return result.digest, result.notes
         if self.builder is None or date > now.date():

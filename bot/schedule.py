@@ -38,6 +38,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.errors import ConfigurationError
 from bot.models import Digest, Subscription
+from bot.provenance import backoff, retry_due
 from bot.publish import PublishReport
 from bot.settings import Settings
 from bot.store import Store
@@ -233,13 +234,24 @@ class Scheduler:
                 reason = (str(exc).splitlines() or [type(exc).__name__])[0]
                 outcomes.append(await self._remember(DayOutcome(day, date, "rebuild-failed",
                                                                 reason)))
-                continue
-            if digest is not None:
-                failed = f" ({', '.join(digest.failed_sources)} failed)" \
-                    if digest.failed_sources else ""
-                outcomes.append(await self._remember(DayOutcome(
-                    day, date, "rebuilt", f"{digest.status}{failed}: {len(digest.papers)} papers")))
+                digest = None
+            else:
+                if digest is not None:
+                    failed = f" ({', '.join(digest.failed_sources)} failed)" \
+                        if digest.failed_sources else ""
+                    outcomes.append(await self._remember(DayOutcome(
+                        day, date, "rebuilt",
+                        f"{digest.status}{failed}: {len(digest.papers)} papers")))
+            await self._push_back(date, now)
         return outcomes
+
+    async def _push_back(self, date: dt.date, now: dt.datetime) -> None:
+        """A partial day whose retry time is still due after a rebuild (the build ended
+        before recording its outcome) waits its backoff: never a busy loop."""
+        stored = await self.store.get_digest(date)
+        if stored is not None and retry_due(stored, now):
+            attempts = stored.attempts + 1
+            await self.store.set_retry(date, now + backoff(self.settings, attempts), attempts)
 
     async def _observe(self, now: dt.datetime) -> None:
         """Record what arXiv's feed shows now: at most once per `observe_every`; a

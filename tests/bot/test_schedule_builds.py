@@ -5,13 +5,16 @@ by the complete build, without posting twice."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 from bot.cli.service_cmds import live_build
 from bot.models import Digest, Subscription
 from bot.publish import PublishReport, publish
-from bot.schedule import Scheduler
+from bot.schedule import LAST_DAY, Scheduler
+from bot.settings import Settings
 from bot.store import Store
+from tests import factories
 from tests.fakes.build_world import DAY, World
 from tests.fakes.clock import FakeClock
 from tests.fakes.digests import store_sample
@@ -74,3 +77,29 @@ async def test_a_partial_day_is_posted_then_built_again_and_replaced(
     assert posted == [partial]  # the thread already posted stays as it is: nothing twice
     assert chat.ranks("A") == list(range(len(partial.papers) + 1))
     assert await sched.run_due() == []  # complete: nothing left to build
+
+
+async def test_a_rebuild_that_breaks_waits_its_backoff_instead_of_looping(
+    sqlite_store: Store,
+) -> None:
+    now = RUN_DAY + dt.timedelta(hours=2)
+    partial = dataclasses.replace(factories.digest(DAY), status="partial", sources=("hf",),
+                                  failed_sources=("hn",), asked=("hn", "hf"),
+                                  retry_at=now - dt.timedelta(minutes=1), attempts=1)
+    await sqlite_store.save_digest(partial)
+    await sqlite_store.set_value(LAST_DAY, RUN_DAY.date().isoformat())  # today's post: done
+
+    async def broken(_date: dt.date) -> Digest | None:
+        raise RuntimeError("database is locked")
+
+    async def no_post(digest: Digest, _subs: list[Subscription]) -> PublishReport:
+        raise AssertionError("nothing is posted")
+
+    sched = Scheduler(sqlite_store, Settings(), build=broken, publish=no_post,
+                      clock=FakeClock(now))
+    outcomes = await sched.run_due()
+    assert [(o.status, o.detail) for o in outcomes] == [("rebuild-failed", "database is locked")]
+    stored = await sqlite_store.get_digest(DAY)
+    assert stored is not None and stored.attempts == 2
+    assert stored.retry_at == now + dt.timedelta(minutes=30)
+    assert await sched.run_due() == []  # not due again until then
