@@ -20,6 +20,7 @@ from tests.conftest import ROOT
 from tests.fakes.arxiv_server import ArxivFake, make_day
 from tests.fakes.social_corpus import SOURCES, Corpus
 from tests.fakes.social_servers import SocialServers
+from tests.paths import SAMPLE_POST
 
 DOWN = "http://127.0.0.1:9/"  # nothing listens there: connection refused
 # announcement days of the fake arXiv (seeds keep their paper ids apart)
@@ -169,6 +170,18 @@ async def test_a_partial_build_is_stored_partial_and_a_complete_one_replaces_it(
     assert code == 0, err
     complete = await env.stored(day)
     assert complete is not None and complete[1] == ("hn", "hf") and complete[2] == "complete"
+
+
+async def test_an_imported_day_is_kept_without_a_request(env: Env) -> None:
+    code, out, err = await hotpapers(env.vars, "import", str(SAMPLE_POST))
+    assert code == 0, err
+    code, out, err = await hotpapers(env.vars, "build", "--date", "2021-08-06", "--sources", "hn")
+    assert code == 0, err
+    assert out.strip() == ("2021-08-06 kept: the stored digest (11 papers, imported from the "
+                           "blog archive) is authoritative; add --replace to replace it with "
+                           "a build")
+    assert env.arxiv.log == [] and env.social.log == []
+    assert await env.stored(dt.date(2021, 8, 6)) == (11, ("x",), "imported")
 
 
 # --- 2. X's 7 days are a coverage note, not a failure ------------------------------------
