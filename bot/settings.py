@@ -60,8 +60,9 @@ class Settings(BaseSettings):
     source_attempts: int = Field(default=5, ge=1)
     # A day built partial (some sources failed) or not at all (every source failed) is
     # built again after this many seconds, doubled per build that fell short, capped.
-    build_retry_after: float = Field(default=900.0, ge=0)
-    build_retry_max: float = Field(default=6 * 3600.0, ge=0)
+    # At least a minute: the worker must never spin on a day whose sources keep failing.
+    build_retry_after: float = Field(default=900.0, ge=60)
+    build_retry_max: float = Field(default=6 * 3600.0, ge=60)
     # Platforms: the tokens carry their usual names, without the HOTPAPERS_ prefix.
     slack_bot_token: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("SLACK_BOT_TOKEN", "HOTPAPERS_SLACK_BOT_TOKEN")
