@@ -13,11 +13,14 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from bot.arxiv.days import check_announcement_day
+from bot.arxiv.listing import announced
 from bot.arxiv.taxonomy import taxonomy
 from bot.dates import LATEST, looks_like_date, parse_date
-from bot.errors import BadDateError, UnknownCategoryError, UsageError
+from bot.errors import BadDateError, NoAnnouncement, UnknownCategoryError, UsageError
 from bot.filters import by_categories, view
 from bot.models import Answer, Command, Digest, Subscription
+from bot.provenance import failed_build
 from bot.render.common import paper_count
 from bot.render.links import day_url
 from bot.store import Store
@@ -125,13 +128,14 @@ async def digest_for(
 ) -> tuple[Digest, tuple[str, ...]]:
     """The digest a user asks for (`2021-08-06`, `yesterday`, `latest`, None = latest),
     built on demand when the core has a builder. Raises UsageError (one line) when
-    there is none, naming the nearest dates that have one and how to `ask` for them."""
+    there is none, saying why when it is known (no announcement, a failed build and its
+    next try) and naming the nearest dates that have one and how to `ask` for them."""
     wanted = parse_date(date_word or LATEST)
     store = core.store
     if wanted == LATEST:
         latest = await store.latest_date()
         if latest is None:
-            raise UsageError("No digest has been stored yet; try again after the next daily post.")
+            raise UsageError(NO_DIGEST_YET)
         date = latest
     else:
         assert isinstance(wanted, dt.date)
@@ -144,27 +148,50 @@ async def digest_for(
         if isinstance(exc, UsageError | BadDateError):
             raise
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise UsageError(f"{await _missing_date(store, date, ask)} (building it failed: {reason})")\
-            from exc
+        raise UsageError(await missing_date(store, date, ask, failure=reason)) from exc
     if digest is None:
-        raise UsageError(await _missing_date(store, date, ask))
+        raise UsageError(await missing_date(store, date, ask))
     if core.settings.public_url:
         digest = dataclasses.replace(digest, web_url=day_url(core.settings.public_url,
                                                                digest.date))
     return digest, notes
 
 
+NO_DIGEST_YET = ("No digest stored yet: the first comes with the next daily post (or an "
+                 "admin runs hotpapers build, or hotpapers import PATH for the blog archive).")
+
+
+async def missing_date(store: Store, date: dt.date, ask: str, *, failure: str = "") -> str:
+    """Why there is no digest of `date`, as far as it is known, and where to look
+    instead. Only the calendar or arXiv's own feed ever say "nothing was announced": a
+    weekday whose build failed is a failed build, not a day without announcements."""
+    why = await _why_missing(store, date, failure)
+    near = await store.nearest_dates(date, 2)
+    if not near:
+        return (f"No digest for {date}{why}; no digest is stored yet: an admin can run "
+                "hotpapers build or hotpapers import PATH.")
+    return (f"No digest for {date}{why or ' stored yet'}; nearest: "
+            f"{' and '.join(str(d) for d in near)}. Try {ask} {near[-1]}")
+
+
+async def _why_missing(store: Store, date: dt.date, failure: str) -> str:
+    try:
+        check_announcement_day(date)
+    except NoAnnouncement:
+        return f" (arXiv announces nothing on {date:%A}s)"
+    if await announced(store, date) is False:
+        return " (arXiv's feed showed no announcement that day)"
+    failed = await failed_build(store, date)
+    if failed is not None:
+        return f" ({failed.line()})"
+    if failure:
+        return f" (building it failed: {failure})"
+    return ""
+
+
 def _summary(digest: Digest) -> str:
     scope = f" in {', '.join(digest.categories_filter)}" if digest.categories_filter else ""
     return f"{digest.heading}: {paper_count(len(digest.papers))}{scope}"
-
-
-async def _missing_date(store: Store, date: dt.date, ask: str) -> str:
-    near = await store.nearest_dates(date, 2)
-    if not near:
-        return f"No digest for {date}, and none stored yet."
-    return (f"No digest for {date} (arXiv announces nothing on some days); nearest: "
-            f"{' and '.join(str(d) for d in near)}. Try {ask} {near[-1]}")
 
 
 def _categories(query: str) -> Answer:

@@ -5,11 +5,13 @@ and (optionally) the on-demand digest builder, and answers neutral `Command`s (t
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from bot.archive.bundled import ensure_sample
 from bot.commands import handle
+from bot.errors import BuildError, HotpapersError
 from bot.models import Answer, BuildResult, Command, Digest
+from bot.provenance import failed_build, retry_due
 from bot.settings import Settings, get_settings
 from bot.store import Store
 
@@ -19,35 +21,54 @@ if TYPE_CHECKING:
 __all__ = ["BuildResult", "Core"]
 
 
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
 class Core:
-    def __init__(self, settings: Settings, store: Store, builder: Builder | None = None) -> None:
+    def __init__(self, settings: Settings, store: Store, builder: Builder | None = None,
+                 *, clock: Callable[[], dt.datetime] = _utc_now) -> None:
         self.settings = settings
         self.store = store
         self.builder = builder
+        self.clock = clock
 
     @classmethod
-    async def open(
-        cls, settings: Settings | None = None, *, builder: Builder | None = None,
-        load_sample: bool = True,
-    ) -> Core:
-        """Open the store (migrating it) and load the bundled sample into an empty one."""
+    async def open(cls, settings: Settings | None = None, *, builder: Builder | None = None
+                   ) -> Core:
+        """Open the store (migrating it). A fresh store holds no digest: the bundled
+        sample is demo data for `hotpapers digest`, never written into a store."""
         settings = settings or get_settings()
         store = await Store.open(settings.database_url)
-        if load_sample:
-            await ensure_sample(store)
         return cls(settings, store, builder)
 
     async def close(self) -> None:
         await self.store.close()
 
     async def stored_or_built(self, date: dt.date) -> tuple[Digest | None, tuple[str, ...]]:
-        """The stored digest of `date`; without one, build it when a builder is set
-        and the day is over. Returns the digest (or None) and notes for the user."""
+        """The stored digest of `date`; without one, build it when a builder is set and
+        the day is over. A partial digest whose retry time has come is built again first
+        (the better of the two is answered); a day whose last build failed is tried
+        again only once its retry time has passed (`BuildError` before that, naming
+        it). Returns the digest (or None) and notes for the user."""
         digest = await self.store.get_digest(date)
+        now = self.clock()
         if digest is not None:
-            return digest, ()
-        if self.builder is None or date > dt.datetime.now(dt.UTC).date():
+            if self.builder is None or not retry_due(digest, now):
+                return digest, ()
+            try:
+                result = await self.builder(self.store, date)
+            except Exception as exc:  # the partial digest is still the best there is
+                reason = exc.one_line() if isinstance(exc, HotpapersError) else \
+                    (str(exc).splitlines() or [type(exc).__name__])[0]
+                return digest, (f"building it again failed ({reason}); this is the "
+                                "partial digest",)
+            return result.digest, result.notes
+        if self.builder is None or date > now.date():
             return None, ()
+        failed = await failed_build(self.store, date)
+        if failed is not None and failed.retry_at > now:
+            raise BuildError(f"{date.isoformat()}: {failed.line()}")
         result = await self.builder(self.store, date)
         return result.digest, result.notes
 

@@ -14,9 +14,12 @@
     │   ├── ArxivUnavailable        arXiv (RSS, API, OAI-PMH)
     │   │   └── BadResponse         arXiv answered with something unreadable
     │   ├── SourceUnavailable       a social source; the digest is built from the others
+    │   ├── SourceOutOfReach        a source that cannot cover the day (X: 7 days back):
+    │   │                           a coverage note, never a failure
     │   └── HttpError               a social source refused a request (4xx other than 429)
     ├── BuildError                  no digest could be built (arXiv failed, no listing)
-    │   └── EmptyListing            the day's listing is empty: nothing was announced
+    │   ├── EmptyListing            the day's listing is empty: nothing was announced
+    │   └── NothingBuilt            no social source answered: nothing usable, nothing stored
     └── DeliveryError               a chat message could not be delivered
         ├── PermanentDeliveryError  the channel is gone or the bot lost access: pause it
         └── TransientDeliveryError  may pass (5xx, timeouts, rate limits): retry later
@@ -109,6 +112,12 @@ class SourceUnavailable(SourceError):
     """A social source failed (after its retries); the digest is built from the others."""
 
 
+class SourceOutOfReach(SourceError):
+    """A source that cannot cover the day at all (X's recent search reaches back 7 days):
+    the message is a coverage note ("X's recent search reaches back 7 days: 2021-08-09
+    is out of reach"). The source was not asked, so it is never listed as failed."""
+
+
 class HttpError(SourceError):
     """A non-retryable answer (4xx other than 429); `status` and a short `reason`."""
 
@@ -124,6 +133,11 @@ class BuildError(HotpapersError):
 
 class EmptyListing(BuildError):
     """The day's listing is empty: arXiv announced nothing that day. Nothing is stored."""
+
+
+class NothingBuilt(BuildError):
+    """No social source answered (or none could cover the day): nothing usable was
+    built, so nothing is stored and a stored digest of the day is kept."""
 
 
 # --- delivery ---------------------------------------------------------------------------
@@ -158,8 +172,10 @@ __all__ = [
     "InDoubtDeliveryError",
     "MissingCredentials",
     "NoAnnouncement",
+    "NothingBuilt",
     "PermanentDeliveryError",
     "SourceError",
+    "SourceOutOfReach",
     "SourceUnavailable",
     "TransientDeliveryError",
     "UnknownCategoryError",

@@ -14,6 +14,13 @@ ARXIV_ABS = "https://arxiv.org/abs/"
 ARXIV_PDF = "https://arxiv.org/pdf/"
 ARXIV_LIST = "https://arxiv.org/list/{category}/recent"
 
+# Where a digest came from and how complete it is (`Digest.status`):
+IMPORTED = "imported"  # a Hot Papers blog post (`hotpapers import`): authoritative
+COMPLETE = "complete"  # built from the live sources, every source asked answered
+PARTIAL = "partial"  # built, but some sources failed: tried again later
+SAMPLE = "sample"  # the bundled 2021-08-06 demo post: read from the package, never stored
+STORED_STATUSES = (IMPORTED, COMPLETE, PARTIAL)
+
 
 @dataclass(frozen=True, slots=True)
 class Paper:
@@ -97,7 +104,16 @@ class RankedPaper:
 
 @dataclass(frozen=True, slots=True)
 class Digest:
-    """The Hot Papers of one arXiv announcement day."""
+    """The Hot Papers of one arXiv announcement day.
+
+    Provenance: `status` is IMPORTED, COMPLETE, PARTIAL or SAMPLE (see above). A built
+    digest names the social sources it `asked`; those that answered are `sources`, those
+    that failed `failed_sources` (always a part of `asked`). A source that could not
+    cover the day at all (X's recent search reaches back 7 days) was not asked: it is a
+    `coverage` note, not a failure. A PARTIAL digest carries when it may be built again
+    (`retry_at`) and how many builds of the day fell short so far (`attempts`).
+    `counted_at` is when the counts were taken.
+    """
 
     date: dt.date
     papers: tuple[RankedPaper, ...]
@@ -113,6 +129,15 @@ class Digest:
     # The day's page on the web archive (HOTPAPERS_PUBLIC_URL set), linked from the chat
     # messages; not stored: set by the publisher and the commands.
     web_url: str = ""
+    status: str = COMPLETE
+    asked: tuple[str, ...] = ()
+    coverage: tuple[str, ...] = ()
+    retry_at: dt.datetime | None = None
+    attempts: int = 0
+
+    @property
+    def is_imported(self) -> bool:
+        return self.status in (IMPORTED, SAMPLE)
 
     def meta_value(self, key: str, default: str = "") -> str:
         return dict(self.meta).get(key, default)
@@ -130,10 +155,14 @@ class Digest:
 
 @dataclass(frozen=True, slots=True)
 class BuildResult:
-    """What a build produced, with one-line notes for the user (sources used, failures)."""
+    """What a build produced, with one-line notes for the user (sources used, failures).
+
+    `digest` is the day's digest as it is stored now: the new build, or (`stored` False)
+    the better digest that was already stored and was kept."""
 
     digest: Digest
     notes: tuple[str, ...] = ()
+    stored: bool = True
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,8 +9,9 @@ a 429 or 5xx answer, a timeout, a dropped connection. `retrying` runs the attemp
   exponential backoff from `backoff` (doubling, capped at `max_backoff`, optionally
   jittered);
 - each retry is logged in one line that says what happened and what comes next
-  ("arXiv API: attempt 3 of 5 failed (HTTP 503); next try in 16 s"), and reported to
-  `on_retry` for a progress display;
+  ("arXiv API: attempt 3 of 5 failed (HTTP 503); next try in 16 s"), reported to
+  `on_retry` (the numbers) and that same line to `notice` (for a progress display, so
+  a long retry never looks like a hang);
 - after the last attempt the last `Retryable` is raised; the caller turns it into its
   own one-line error (`ArxivUnavailable`, `SourceUnavailable`, ...).
 
@@ -21,6 +22,7 @@ appear in the messages: they may carry tokens.
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import random
 import time
@@ -86,6 +88,14 @@ def next_wait(policy: RetryPolicy, attempt: int, error: BaseException | None) ->
 
 # on_retry(attempt, attempts, problem, wait): a failed attempt and the wait before the next
 OnRetry = Callable[[int, int, str, float], None]
+# notice(line): the same, as the one line that is logged
+RetryNotice = Callable[[str], None]
+
+
+def retry_line(what: str, attempt: int, attempts: int, problem: str, wait: float) -> str:
+    """`arXiv API: attempt 3 of 5 failed (HTTP 503); next try in 16 s`."""
+    return (f"{what}: attempt {attempt} of {attempts} failed ({problem}); "
+            f"next try in {_seconds(wait)}")
 
 
 async def retrying(
@@ -94,6 +104,7 @@ async def retrying(
     *,
     what: str,
     on_retry: OnRetry | None = None,
+    notice: RetryNotice | None = None,
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
 ) -> T:
     """`await call()` until it returns, retrying `Retryable` failures by `policy`."""
@@ -106,10 +117,12 @@ async def retrying(
         error = state.outcome.exception() if state.outcome is not None else None
         problem = error.problem if isinstance(error, Retryable) else type(error).__name__
         pause = state.upcoming_sleep
-        log.info("%s: attempt %d of %d failed (%s); next try in %s", what,
-                 state.attempt_number, policy.attempts, problem, _seconds(pause))
+        line = retry_line(what, state.attempt_number, policy.attempts, problem, pause)
+        log.info("%s", line)
         if on_retry is not None:
             on_retry(state.attempt_number, policy.attempts, problem, pause)
+        if notice is not None:
+            notice(line)
 
     retryer = AsyncRetrying(
         stop=stop_after_attempt(max(1, policy.attempts)),
@@ -126,7 +139,9 @@ def describe_failure(exc: BaseException, timeout: float | None = None) -> str:
     """A failed request in a few words, never its URL or headers."""
     if isinstance(exc, TimeoutError):
         return f"no answer within {timeout:g} s" if timeout else "timed out"
-    if isinstance(exc, ConnectionRefusedError) or "refused" in str(exc).lower():
+    if (isinstance(exc, ConnectionRefusedError) or "refused" in str(exc).lower()
+            or isinstance(getattr(exc, "os_error", None), ConnectionRefusedError)
+            or getattr(exc, "errno", None) == errno.ECONNREFUSED):
         return "connection refused"
     if isinstance(exc, OSError | ConnectionError) or "connect" in type(exc).__name__.lower():
         return "connection failed"

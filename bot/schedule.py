@@ -10,6 +10,11 @@ State lives in the store, so a restart at any moment never posts twice:
   `retry_interval` for up to `RETRY_FOR`;
 - `schedule.history`: the last outcomes, for `hotpapers status`.
 
+A day built partial (some sources failed) is built again at its retry time
+(`bot.provenance`: backoff, capped) for `REBUILD_FOR` after the day, and replaced when
+the new build is better; a day whose fan-out is unfinished is left alone (its channels
+must get the digest they started with). The posts already made stay as they are.
+
 After downtime the missed days are posted once each, in order (`settings.catch_up`), or
 skipped; no more than `MAX_CATCH_UP_DAYS`. When arXiv announced nothing for a day the
 build returns None and nothing is posted: the data decides, not the weekday. The data
@@ -33,6 +38,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.errors import ConfigurationError
 from bot.models import Digest, Subscription
+from bot.provenance import backoff, retry_due
 from bot.publish import PublishReport
 from bot.settings import Settings
 from bot.store import Store
@@ -41,6 +47,7 @@ log = logging.getLogger("hotpapers.schedule")
 
 MAX_CATCH_UP_DAYS = 7
 RETRY_FOR = dt.timedelta(days=2)
+REBUILD_FOR = dt.timedelta(days=7)  # partial days are built again for a week
 HISTORY = 60
 LAST_DAY, UNFINISHED, HISTORY_KEY = "schedule.last_day", "schedule.unfinished", "schedule.history"
 
@@ -73,7 +80,8 @@ class SystemClock:
 class DayOutcome:
     """What one run day did: `status` is "posted", "unfinished" (some channels failed
     transiently: retried later), "no-announcement", "skipped" (catch-up off or too old),
-    "build-failed" or "retried"."""
+    "build-failed", "retried", or "rebuilt" / "rebuild-failed" (a partial day built
+    again)."""
 
     day: dt.date  # the run day (local date of the post time)
     digest_date: dt.date
@@ -144,6 +152,9 @@ class Scheduler:
             wake = min(wake, self.clock.now() + self.retry_interval)
         if self.observe is not None:  # see every day the feed shows, not only post days
             wake = min(wake, (self.observed_at or self.clock.now()) + self.observe_every)
+        rebuild = [at for _, at in await self._partial_days() if at is not None]
+        if rebuild:
+            wake = min(wake, min(rebuild))
         return max(wake, self.clock.now())
 
     # --- state -------------------------------------------------------------------------
@@ -200,7 +211,47 @@ class Scheduler:
                 break
             outcomes.append(outcome)
             await self.store.set_value(LAST_DAY, day.isoformat())
+        outcomes += await self._rebuild_partial(now)
         return outcomes
+
+    async def _partial_days(self, due_by: dt.datetime | None = None
+                            ) -> list[tuple[dt.date, dt.datetime | None]]:
+        """Partial digests the worker builds again: recent, fan-out not unfinished."""
+        today = self.clock.now().astimezone(self.tz).date()
+        busy = await self.unfinished()
+        return [(date, at) for date, at in await self.store.partial_dates(due_by=due_by)
+                if today - date <= REBUILD_FOR and date.isoformat() not in busy]
+
+    async def _rebuild_partial(self, now: dt.datetime) -> list[DayOutcome]:
+        """Build every partial day whose retry time has come again; the build keeps
+        whichever digest is better."""
+        outcomes = []
+        for date, _ in await self._partial_days(due_by=now):
+            day = date + dt.timedelta(days=1)
+            try:
+                digest = await self.build(date)
+            except Exception as exc:
+                reason = (str(exc).splitlines() or [type(exc).__name__])[0]
+                outcomes.append(await self._remember(DayOutcome(day, date, "rebuild-failed",
+                                                                reason)))
+                digest = None
+            else:
+                if digest is not None:
+                    failed = f" ({', '.join(digest.failed_sources)} failed)" \
+                        if digest.failed_sources else ""
+                    outcomes.append(await self._remember(DayOutcome(
+                        day, date, "rebuilt",
+                        f"{digest.status}{failed}: {len(digest.papers)} papers")))
+            await self._push_back(date, now)
+        return outcomes
+
+    async def _push_back(self, date: dt.date, now: dt.datetime) -> None:
+        """A partial day whose retry time is still due after a rebuild (the build ended
+        before recording its outcome) waits its backoff: never a busy loop."""
+        stored = await self.store.get_digest(date)
+        if stored is not None and retry_due(stored, now):
+            attempts = stored.attempts + 1
+            await self.store.set_retry(date, now + backoff(self.settings, attempts), attempts)
 
     async def _observe(self, now: dt.datetime) -> None:
         """Record what arXiv's feed shows now: at most once per `observe_every`; a

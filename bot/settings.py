@@ -56,6 +56,13 @@ class Settings(BaseSettings):
     bluesky_handle: str | None = None
     bluesky_app_password: SecretStr | None = None
     x_bearer_token: SecretStr | None = None
+    # Tries per request to a social source (429/5xx/timeouts back off between them).
+    source_attempts: int = Field(default=5, ge=1)
+    # A day built partial (some sources failed) or not at all (every source failed) is
+    # built again after this many seconds, doubled per build that fell short, capped.
+    # At least a minute: the worker must never spin on a day whose sources keep failing.
+    build_retry_after: float = Field(default=900.0, ge=60)
+    build_retry_max: float = Field(default=6 * 3600.0, ge=60)
     # Platforms: the tokens carry their usual names, without the HOTPAPERS_ prefix.
     slack_bot_token: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("SLACK_BOT_TOKEN", "HOTPAPERS_SLACK_BOT_TOKEN")

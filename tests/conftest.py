@@ -12,6 +12,8 @@ import pytest
 from bot.store import Store
 from tests.fakes.memory_chat import MemoryChatAdapter
 
+pytest_plugins = ["tests.fakes.build_world"]  # the `world` fixture of the build tests
+
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = ROOT.parent / "shared" / "data"
 PG_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/test"

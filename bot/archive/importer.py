@@ -1,8 +1,13 @@
 """Import Hot Papers posts (files, or folders searched for *.md) into the store.
 
-Idempotent: a post whose digest is already stored unchanged is not written again. A
-malformed or unreadable file becomes one line in the report (`FILE:LINE: problem`)
-and the other files are still imported. Digests are written in a few transactions.
+Idempotent: a post whose digest is already stored unchanged is not written again. Never
+loses a stored day: a post for a day already stored with other content (a post cut
+short, a day built from the live sources) is reported and not applied unless `replace`;
+two files for one day in one run are an error naming both (unless they hold the same
+digest), and neither is applied. A malformed or unreadable file becomes one line in the
+report (`FILE:LINE: problem`) and the other files are still imported; a digest the
+database refuses is one line too. Imported digests are marked `imported`: authoritative,
+no build replaces them. Digests are written in a few transactions.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from pathlib import Path
 from bot.archive.parse import parse_post
 from bot.errors import ArchiveFormatError
 from bot.models import Digest
+from bot.render.common import paper_count
 from bot.store import Store
 
 # progress(stage, done, total): stage is "reading" (per file) or "saving" (per digest)
@@ -74,35 +80,96 @@ def read_post(path: Path) -> Digest:
 
 
 async def import_paths(
-    store: Store, paths: Sequence[str | Path], *, progress: Progress | None = None
+    store: Store, paths: Sequence[str | Path], *, replace: bool = False,
+    progress: Progress | None = None,
 ) -> ImportReport:
     """Read every post under `paths` into `store`; see the module docstring."""
     files, errors = find_posts(paths)
     report = ImportReport(files=len(files), errors=errors)
     stored = set(await store.digest_dates())
-    pending: dict[dt.date, Digest] = {}
+    pending: dict[dt.date, tuple[Path, Digest]] = {}
+    first_file: dict[dt.date, tuple[Path, Digest]] = {}  # every date read in this run
+    clashing: set[dt.date] = set()
     for done, path in enumerate(files, start=1):
         try:
             digest = await asyncio.to_thread(read_post, path)
         except ArchiveFormatError as exc:
             report.errors.append(str(exc))
         else:
-            current = pending.get(digest.date)
-            if current is None and digest.date in stored:
-                current = await store.get_digest(digest.date)
-            if digest == current:
-                report.unchanged += 1
-            else:
-                pending[digest.date] = digest
+            _take(report, path, digest, first_file, clashing, pending,
+                  await store.get_digest(digest.date) if digest.date in stored else None,
+                  replace)
         if progress:
             progress("reading", done, len(files))
-    digests = [pending[d] for d in sorted(pending)]
-    for start in range(0, len(digests), SAVE_BATCH):
-        batch = digests[start : start + SAVE_BATCH]
-        await store.save_digests(batch)
+    todo = [pending[d] for d in sorted(pending)]
+    saved: list[Digest] = []
+    for start in range(0, len(todo), SAVE_BATCH):
+        batch = todo[start : start + SAVE_BATCH]
+        saved.extend(await _save(store, batch, report))
         if progress:
-            progress("saving", start + len(batch), len(digests))
-    report.imported = [d.date for d in digests]
-    report.papers = sum(len(d.papers) for d in digests)
-    report.mentions = sum(len(p.mentions) for d in digests for p in d.papers)
+            progress("saving", start + len(batch), len(todo))
+    report.imported = [d.date for d in saved]
+    report.papers = sum(len(d.papers) for d in saved)
+    report.mentions = sum(len(p.mentions) for d in saved for p in d.papers)
     return report
+
+
+def _take(report: ImportReport, path: Path, digest: Digest,
+          first_file: dict[dt.date, tuple[Path, Digest]], clashing: set[dt.date],
+          pending: dict[dt.date, tuple[Path, Digest]], current: Digest | None,
+          replace: bool) -> None:
+    """Decide what happens to one parsed post: pending, unchanged, or an error line."""
+    day = digest.date
+    earlier = first_file.setdefault(day, (path, digest))
+    if earlier[0] != path:
+        if earlier[1] == digest and day not in clashing:
+            report.unchanged += 1  # the same post twice: once is enough
+            return
+        if day not in clashing:
+            clashing.add(day)
+            pending.pop(day, None)
+            report.errors.append(f"{earlier[0]}: {day}: also in {path} with other content: "
+                                 "two files for one day, neither imported; import one of them")
+        else:
+            report.errors.append(f"{path}: {day}: another file for that day, not imported")
+        return
+    if digest == current:
+        report.unchanged += 1
+    elif current is not None and not replace:
+        report.errors.append(f"{path}: {day}: {_difference(current, digest)}: not replaced; "
+                             "add --replace")
+    else:
+        pending[day] = (path, digest)
+
+
+def _difference(stored: Digest, post: Digest) -> str:
+    """`stored 11 papers, this file has 3`."""
+    what = f"stored {paper_count(len(stored.papers))}"
+    if not stored.is_imported:
+        what += f" (built from {', '.join(stored.sources) or 'no source'})"
+    this = f"this file has {len(post.papers)}"
+    if len(post.papers) == len(stored.papers):
+        this += " with other content"
+    return f"{what}, {this}"
+
+
+async def _save(store: Store, batch: list[tuple[Path, Digest]], report: ImportReport
+                ) -> list[Digest]:
+    """Save a batch in one transaction; when the database refuses it, one digest at a
+    time, so that only the refused ones are lost (each one line in the report)."""
+    digests = [d for _, d in batch]
+    try:
+        await store.save_digests(digests)
+        return digests
+    except Exception:  # the refused ones are found below, one by one
+        pass
+    saved: list[Digest] = []
+    for path, digest in batch:
+        try:
+            await store.save_digest(digest)
+        except Exception as exc:
+            reason = (str(exc).splitlines() or [type(exc).__name__])[0][:200]
+            report.errors.append(f"{path}:1: the database refused this post ({reason})")
+        else:
+            saved.append(digest)
+    return saved

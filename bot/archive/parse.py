@@ -3,7 +3,11 @@
 The parser keeps every field the markdown renderer needs to write the post back byte
 for byte: titles and abstracts exactly as printed, each embedded tweet's HTML, and the
 few layout values that vary between posts (in `Digest.meta`, see `post_format`).
-Mojibake (UTF-8 read as Mac Roman or cp1252) is repaired with ftfy first.
+Mojibake (UTF-8 read as Mac Roman or cp1252) is repaired with ftfy first, plus the
+Mac Roman reading of 4-byte emoji that ftfy leaves (🧵 read as `\uf8ffüßµ`); a line
+that still holds mojibake or lost bytes (U+FFFD) is an error naming it. Every error is
+one line `FILE:LINE: problem`, its line never past the end of the file; numbers too
+large for the store are errors too.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from dataclasses import dataclass, replace
 import ftfy
 
 from bot.errors import ArchiveFormatError
-from bot.models import Digest, Mention, Paper, RankedPaper, SourceCount
+from bot.models import IMPORTED, Digest, Mention, Paper, RankedPaper, SourceCount
 from bot.render.post_format import (
     META_COUNTED_PREFIX,
     META_FRONT_MATTER,
@@ -26,6 +30,7 @@ from bot.render.post_format import (
     default_front_matter,
     default_lead_blanks,
 )
+from bot.store.schema import MAX_INTEGER
 
 SOURCE = "x"
 _HEADING = re.compile(r"^# (\d+)\. (.*)$")
@@ -42,6 +47,8 @@ _TWEET = re.compile(
     r"&mdash; (?P<name>.*) \(@(?P<handle>[^)]*)\) "
     r'<a href="(?P<url>[^"?]+)(?:\?[^"]*)?">(?P<date>[^<]*)</a></blockquote>$'
 )
+_MAC_ROMAN_4BYTE = re.compile("\uf8ff[\u0080-\uffff]{3}")  # F0 xx xx xx read as Mac Roman
+_UNREPAIRED = ("\uf8ff", "\ufffd")  # a 4-byte lead read as Mac Roman; bytes already lost
 _STATUS_URL = re.compile(r"https://(?:mobile\.)?twitter\.com/[^/\"?]+/status/\d+")
 _TAG = re.compile(r"<[^>]+>")
 _BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
@@ -51,20 +58,40 @@ def repair_text(text: str) -> str:
     """Undo mojibake and normalise line endings; clean UTF-8 text comes back unchanged.
     Line by line, and only lines with non-ASCII characters: ftfy is slow on long text."""
     lines = text.removeprefix("\ufeff").replace("\r\n", "\n").split("\n")
-    return "\n".join(line if line.isascii() else ftfy.fix_encoding(line) for line in lines)
+    return "\n".join(line if line.isascii() else _repair_line(line) for line in lines)
+
+
+def _repair_line(line: str) -> str:
+    return _MAC_ROMAN_4BYTE.sub(_mac_roman_emoji, ftfy.fix_encoding(line))
+
+
+def _mac_roman_emoji(m: re.Match[str]) -> str:
+    """`\uf8ffüßµ` -> 🧵: four characters that are one 4-byte UTF-8 character read as Mac
+    Roman (ftfy leaves these when the line has no other mojibake)."""
+    try:
+        fixed = m[0].encode("mac_roman").decode("utf-8")
+    except UnicodeError:
+        return m[0]
+    return fixed if len(fixed) == 1 and ord(fixed) > 0xFFFF else m[0]
 
 
 @dataclass
 class _Lines:
-    """The post's lines with a cursor; errors name the 1-based line."""
+    """The post's lines with a cursor; errors name the 1-based line, never one past the
+    file's last line (a file ending in a newline splits into one more, empty, item)."""
 
     name: str
     lines: list[str]
     pos: int = 0
 
+    @property
+    def last_line(self) -> int:
+        n = len(self.lines) - (1 if len(self.lines) > 1 and self.lines[-1] == "" else 0)
+        return max(1, n)
+
     def error(self, problem: str, pos: int | None = None) -> ArchiveFormatError:
         line = (self.pos if pos is None else pos) + 1
-        return ArchiveFormatError(self.name, min(line, len(self.lines)), problem)
+        return ArchiveFormatError(self.name, max(1, min(line, self.last_line)), problem)
 
     @property
     def current(self) -> str | None:
@@ -98,6 +125,7 @@ def _quote(line: str, limit: int = 40) -> str:
 def parse_post(text: str, name: str = "<post>") -> Digest:
     """Parse one Hot Papers post; raises ArchiveFormatError (one line) on malformed input."""
     src = _Lines(name, repair_text(text).split("\n"))
+    _check_text(src)
     date, counted_at, title, front = _front_matter(src)
     lead = src.skip_blanks()
     papers: list[RankedPaper] = []
@@ -110,7 +138,7 @@ def parse_post(text: str, name: str = "<post>") -> Digest:
         stamps[ranked.paper.arxiv_id] = stamp
     digest = Digest(
         date=date, papers=_merge_mention_ids(papers), counted_at=counted_at,
-        sources=(SOURCE,), title=title,
+        sources=(SOURCE,), title=title, status=IMPORTED,
     )
     meta: dict[str, str] = {}
     if front != default_front_matter(digest):
@@ -121,6 +149,24 @@ def parse_post(text: str, name: str = "<post>") -> Digest:
         if stamp != counted_at:
             meta[META_COUNTED_PREFIX + arxiv_id] = stamp.isoformat()
     return replace(digest, meta=tuple(sorted(meta.items())))
+
+
+def _check_text(src: _Lines) -> None:
+    """Text no store keeps as it is: a NUL character, mojibake the repair left."""
+    for i, line in enumerate(src.lines):
+        if "\x00" in line:
+            raise src.error("a NUL character: this is not a text file", i)
+        if any(c in line for c in _UNREPAIRED):
+            raise src.error("garbled text (mojibake) that could not be repaired: "
+                            f"{_quote(line)}; fix this line and import again", i)
+
+
+def _number(src: _Lines, digits: str, what: str, pos: int) -> int:
+    """A count or rank from the post; too large for the store is an error, not a crash."""
+    if len(digits) > len(str(MAX_INTEGER)) or int(digits) > MAX_INTEGER:
+        shown = digits if len(digits) <= 24 else f"{digits[:12]}… ({len(digits)} digits)"
+        raise src.error(f"{what} {shown} is too large to store (at most {MAX_INTEGER})", pos)
+    return int(digits)
 
 
 def _front_matter(src: _Lines) -> tuple[dt.date, dt.datetime, str, list[str]]:
@@ -163,7 +209,7 @@ def _paper(src: _Lines) -> tuple[RankedPaper, dt.datetime]:
     if not m:
         raise src.error(f"expected a paper heading '# N. Title', found {_quote(src.lines[start])}",
                         start)
-    rank, title = int(m[1]), m[2]
+    rank, title = _number(src, m[1], "rank", start), m[2]
     src.blank("the paper heading")
     authors_line = src.take("the authors")
     src.blank("the authors")
@@ -171,7 +217,11 @@ def _paper(src: _Lines) -> tuple[RankedPaper, dt.datetime]:
     if not counts:
         raise src.error("expected '- retweets: R, favorites: F (MM/DD/YYYY HH:MM:SS)'",
                         src.pos - 1)
-    reposts, likes = int(counts[1]), int(counts[2])
+    reposts = _number(src, counts[1], "retweets", src.pos - 1)
+    likes = _number(src, counts[2], "favorites", src.pos - 1)
+    if reposts + likes > MAX_INTEGER:
+        raise src.error(f"retweets + favorites ({reposts + likes}) is too large to store "
+                        f"(at most {MAX_INTEGER})", src.pos - 1)
     try:
         stamp = dt.datetime.strptime(counts[3], STAMP_FORMAT).replace(tzinfo=dt.UTC)
     except ValueError:

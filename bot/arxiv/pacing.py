@@ -22,6 +22,7 @@ from bot.retry import (
     RETRY_STATUSES,
     OnRetry,
     Retryable,
+    RetryNotice,
     RetryPolicy,
     describe_failure,
     retry_after_seconds,
@@ -44,6 +45,7 @@ class ArxivPacer:
         timeout: float = 60.0,
         max_retry_after: float = 120.0,
         on_retry: OnRetry | None = None,
+        notice: RetryNotice | None = None,
     ) -> None:
         self.session = session
         self.min_interval = min_interval
@@ -58,6 +60,7 @@ class ArxivPacer:
                                   max_backoff=MAX_BACKOFF, max_retry_after=max_retry_after,
                                   timeout=timeout, jitter=False)
         self.on_retry = on_retry
+        self.notice = notice  # each retry as one line, for a progress display
         self._lock = asyncio.Lock()
         self._next_at = 0.0  # monotonic time before which no request may start
         self.requests = 0  # requests sent, retries included
@@ -105,7 +108,8 @@ class ArxivPacer:
 
         async with self._lock:  # one request (one connection) at a time
             try:
-                return await retrying(attempt, self.policy, what=what, on_retry=self.on_retry)
+                return await retrying(attempt, self.policy, what=what, on_retry=self.on_retry,
+                                      notice=self.notice)
             except Retryable as exc:
                 raise ArxivUnavailable(
                     f"{what} is not answering ({exc.problem} after {self.attempts} "

@@ -23,6 +23,7 @@ from bot.core import Core
 from bot.dates import LATEST, parse_date
 from bot.errors import HotpapersError
 from bot.models import Digest
+from bot.retry import RetryNotice
 from bot.settings import get_settings
 from bot.store import Store
 
@@ -85,18 +86,20 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
 
 
 @asynccontextmanager
-async def open_core(*, load_sample: bool = True, with_builder: bool = False) -> AsyncIterator[Core]:
+async def open_core(*, with_builder: bool = False, notice: RetryNotice | None = None
+                    ) -> AsyncIterator[Core]:
     """The core on the configured store. `with_builder` enables on-demand builds of
-    past days from live sources (see `bot.digest`)."""
+    past days from live sources (see `bot.on_demand`); `notice` gets each retry of
+    their requests as one line."""
     settings = get_settings()
     builder = None
     session = None
     if with_builder:
-        from bot.digest import on_demand_builder
+        from bot.on_demand import on_demand_builder
 
-        builder, session = await on_demand_builder(settings)
+        builder, session = await on_demand_builder(settings, notice=notice)
     try:
-        core = await Core.open(settings, builder=builder, load_sample=load_sample)
+        core = await Core.open(settings, builder=builder)
     except Exception as exc:  # a bad URL or unreachable database: one line, no traceback
         if session is not None:
             await session.close()
@@ -110,9 +113,16 @@ async def open_core(*, load_sample: bool = True, with_builder: bool = False) -> 
             await session.close()
 
 
-async def stored_digest(store: Store, word: str, *, get_one: str) -> Digest:
+EMPTY_STORE = ("no digest stored yet: the daily post builds the first one; build one now "
+               "with hotpapers build, or import the blog archive with hotpapers import PATH")
+GET_ONE = ("build one with hotpapers build --date YYYY-MM-DD, or import the blog archive "
+           "with hotpapers import PATH")
+
+
+async def stored_digest(store: Store, word: str, *, get_one: str = GET_ONE) -> Digest:
     """The stored digest a user names (`2021-08-06`, `yesterday`, `latest`); exits with a
-    one-line error naming the nearest stored dates, or saying how to `get_one`."""
+    one-line error naming the nearest stored dates, or saying how to `get_one`. (The
+    bundled sample is not a stored digest: an empty store has none.)"""
     wanted = parse_date(word)
     if wanted == LATEST:
         latest = await store.latest_date()

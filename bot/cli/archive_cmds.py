@@ -45,14 +45,18 @@ def import_cmd(
     paths: Annotated[
         list[Path], typer.Argument(help="post files or folders (every *.md below them)")
     ],
+    replace: Annotated[bool, typer.Option(
+        "--replace", help="replace a stored day whose digest differs from its post")] = False,
 ) -> None:
-    """Import Hot Papers blog posts into the store (again: changes nothing)."""
+    """Import Hot Papers blog posts into the store (again: changes nothing). A post for
+    a day already stored with other content is reported and not applied (--replace
+    applies it)."""
 
     async def go() -> ImportReport:
-        async with open_core(load_sample=False) as core:
+        async with open_core() as core:
             files, _ = find_posts(paths)
             if len(files) < PROGRESS_FROM or not err.is_terminal:
-                return await import_paths(core.store, paths)
+                return await import_paths(core.store, paths, replace=replace)
             columns = (TextColumn("{task.description:>8}"), BarColumn(), MofNCompleteColumn(),
                        TimeElapsedColumn())
             with Progress(*columns, console=err, transient=True) as bar:
@@ -61,7 +65,8 @@ def import_cmd(
                 def step(stage: str, done: int, total: int) -> None:
                     bar.update(task, description=stage, completed=done, total=total)
 
-                return await import_paths(core.store, paths, progress=step)
+                return await import_paths(core.store, paths, replace=replace,
+                                          progress=step)
 
     report = run(go())
     for line in report.errors:
@@ -89,8 +94,7 @@ def export_cmd(
 
     async def go() -> str:
         async with open_core() as core:
-            found = await stored_digest(
-                core.store, date, get_one="import some first: hotpapers import PATH")
+            found = await stored_digest(core.store, date)
         view = by_categories(found, category or ())
         return render_as(view, fmt)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from enum import StrEnum
 from typing import Annotated
@@ -9,11 +10,14 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from bot.archive.bundled import SAMPLE_DATE, sample_digest
 from bot.arxiv.taxonomy import taxonomy
-from bot.cli.app import app, db_app, fail, open_core, out, run
+from bot.cli.app import app, db_app, err, fail, open_core, out, run
 from bot.commands import digest_for
+from bot.core import Core
+from bot.dates import LATEST, parse_date
 from bot.filters import by_categories
-from bot.models import Digest
+from bot.models import SAMPLE, Digest
 
 
 class Format(StrEnum):
@@ -48,11 +52,21 @@ def digest(
         bool, typer.Option(help="build a missing past day from the live sources")
     ] = True,
 ) -> None:
-    """Print the Hot Papers digest of one announcement day."""
+    """Print the Hot Papers digest of one announcement day. A past day not stored yet is
+    built from the sources with history (not with --no-build). On a store without it,
+    2021-08-06 (and latest, on an empty store) is the bundled sample, labelled so."""
+
+    def notice(line: str) -> None:  # a long retry says what is happening
+        err.print(f"[yellow]retrying:[/] {line}", markup=True, highlight=False)
 
     async def go() -> None:
-        async with open_core(with_builder=build) as core:
-            found, notes = await digest_for(core, date, ask="hotpapers digest")
+        async with open_core(with_builder=build, notice=notice) as core:
+            found, notes = await _digest_or_sample(core, date, build)
+            label = SAMPLE_LABEL if found.status == SAMPLE else ""
+            if label and fmt is not Format.text:
+                err.print(label, markup=False, highlight=False)
+            elif label:
+                out.print(f"[dim]{label}[/dim]", highlight=False)
             view = by_categories(found, category or ())
             if top is not None:
                 view = view.with_papers(view.papers[:top], renumber=False)
@@ -67,6 +81,26 @@ def digest(
                 out.file.write(text)
 
     run(go())
+
+
+SAMPLE_LABEL = ("The bundled sample (demo data shipped with hotpapers, not in your store); "
+                "store real digests with hotpapers build or hotpapers import PATH.")
+
+
+async def _digest_or_sample(core: Core, word: str, build: bool
+                            ) -> tuple[Digest, tuple[str, ...]]:
+    """What `hotpapers digest WORD` shows: the stored (or built) digest; the bundled
+    sample for its own day when the store has none (for latest: an empty store)."""
+    wanted = parse_date(word)
+    store = core.store
+    if wanted == LATEST and await store.latest_date() is None:
+        return sample_digest(), ()
+    if wanted == SAMPLE_DATE and await store.get_digest(SAMPLE_DATE) is None:
+        return sample_digest(), ()
+    if build and isinstance(wanted, dt.date) and await store.get_digest(wanted) is None:
+        with err.status(f"building {wanted} from the sources with history…"):
+            return await digest_for(core, word, ask="hotpapers digest")
+    return await digest_for(core, word, ask="hotpapers digest")
 
 
 @app.command()
@@ -91,7 +125,7 @@ def db_upgrade() -> None:
     """Apply the database migrations (also done on every start)."""
 
     async def go() -> None:
-        async with open_core(load_sample=False) as core:
+        async with open_core() as core:
             from bot.store.migrate import current
 
             async with core.store.engine.connect() as conn:

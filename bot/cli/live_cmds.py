@@ -12,11 +12,13 @@ from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn
 from bot.arxiv.days import feed_date
 from bot.cli.app import app, err, fail, open_core, out, run
 from bot.dates import LATEST, parse_date
+from bot.provenance import kept_line
 from bot.render.common import paper_count, sources_line
 from bot.settings import get_settings
 from bot.signals.registry import make_sources, source_name
 
-STATUS_STYLE = {"waiting": "dim", "running": "yellow", "done": "green", "failed": "red"}
+STATUS_STYLE = {"waiting": "dim", "running": "yellow", "done": "green", "failed": "red",
+                "out of reach": "dim", "retrying": "yellow"}
 
 
 def _date(word: str) -> dt.date:
@@ -56,7 +58,7 @@ class BuildProgress:
         style = STATUS_STYLE.get(status, "")
         task = self._task(stage)
         self.progress.update(task, completed=count, status=f"[{style}]{status}[/]")
-        if status in ("done", "failed"):  # finished: the spinner stops
+        if status in ("done", "failed", "out of reach"):  # finished: the spinner stops
             self.progress.update(task, total=count)
 
 
@@ -70,8 +72,13 @@ def build(
         str | None, typer.Option(help="comma-separated sources to count: hn,hf,bluesky,x "
                                  "(default: every configured one)")
     ] = None,
+    replace: Annotated[bool, typer.Option(
+        "--replace", help="store this build even over a better stored digest (an imported "
+        "one, a complete one, one with more sources answering)")] = False,
 ) -> None:
-    """Build and store the digest of one arXiv announcement day from live sources."""
+    """Build and store the digest of one arXiv announcement day from live sources. A
+    better stored digest is kept (one line says why; --replace stores the build anyway);
+    when no source answered nothing is stored and the exit code is 1."""
     day = _date(date)
     names = _source_names(sources)
 
@@ -80,24 +87,41 @@ def build(
         from bot.errors import BuildError
 
         settings = get_settings()
-        async with open_core(load_sample=False) as core, aiohttp.ClientSession() as session:
-            found, notices = make_sources(settings, session, names)
-            for notice in notices:
-                err.print(f"[yellow]note:[/] {notice}", markup=True, highlight=False)
+        async with open_core() as core, aiohttp.ClientSession() as session:
+            stored = await core.store.get_digest(day)
+            if stored is not None and stored.is_imported and not replace:
+                out.print(kept_line(stored, "", usable=True), markup=False, soft_wrap=True)
+                return
             columns = (SpinnerColumn(), TextColumn("{task.description:<8}"),
-                       TextColumn("{task.fields[status]:<8}"),
+                       TextColumn("{task.fields[status]:<12}"),
                        TextColumn("{task.completed:>7.0f} {task.fields[unit]}"))
             with Progress(*columns, console=err, transient=False) as progress:
+
+                def notice(line: str) -> None:  # a long retry says what is happening
+                    progress.console.print(f"[yellow]retrying:[/] {line}", markup=True,
+                                           highlight=False)
+
+                found, notices = make_sources(settings, session, names, notice=notice)
+                for skipped in notices:
+                    progress.console.print(f"[yellow]note:[/] {skipped}", markup=True,
+                                           highlight=False)
                 show = BuildProgress(progress, ["arxiv", *(s.name for s in found)])
                 try:
                     result = await build_digest(day, settings=settings, session=session,
-                                                store=core.store, sources=found, progress=show)
+                                                store=core.store, sources=found, progress=show,
+                                                replace=replace, notice=notice)
                 except BuildError:
                     progress.stop()
                     raise
         digest = result.digest
+        if not result.stored:  # the better stored digest was kept: say why, first
+            out.print(result.notes[0], markup=False, soft_wrap=True)
+            for note in result.notes[1:]:
+                out.print(f"  {note}", markup=False)
+            return
         line = sources_line(digest)
-        out.print(f"{digest.heading}: {paper_count(len(digest.papers))} stored"
+        state = f", {digest.status}" if digest.status != "complete" else ""
+        out.print(f"{digest.heading}: {paper_count(len(digest.papers))} stored{state}"
                   + (f" ({line})" if line else ""), markup=False)
         for note in result.notes:
             out.print(f"  {note}", markup=False)

@@ -58,8 +58,7 @@ def post_command(
 async def _post(targets: list[tuple[str, str]], date_text: str, categories: tuple[str, ...],
                 force: bool) -> PublishReport:
     async with open_core() as core:
-        digest = await stored_digest(
-            core.store, date_text, get_one="build one first: hotpapers build --date YYYY-MM-DD")
+        digest = await stored_digest(core.store, date_text)
         pool = ChatAdapters(core.settings)
         try:
             adapters = await pool.for_platforms({p for p, _ in targets})

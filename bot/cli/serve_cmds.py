@@ -18,7 +18,7 @@ from aiohttp import web
 
 from adapters import registry
 from bot.chat import WebRoutes
-from bot.cli.app import app, fail, open_core, out, run, setup_logging
+from bot.cli.app import EMPTY_STORE, app, fail, open_core, out, run, setup_logging
 from bot.core import Core
 from bot.settings import Settings, get_settings
 
@@ -37,7 +37,9 @@ async def build_web_app(core: Core, settings: Settings, *, check_token_first: bo
             latest = await core.store.latest_date()
         except Exception as exc:  # the database is down: say so, don't crash
             return web.json_response({"ok": False, "error": type(exc).__name__}, status=503)
-        return web.json_response({"ok": True, "latest": latest.isoformat() if latest else None})
+        if latest is None:  # healthy, but nothing to show yet: say what to do
+            return web.json_response({"ok": True, "latest": None, "note": EMPTY_STORE})
+        return web.json_response({"ok": True, "latest": latest.isoformat()})
 
     web_app.router.add_get("/healthz", healthz)
     platforms: list[WebRoutes] = await registry.open_web_routes(
@@ -73,6 +75,8 @@ async def _serve(host: str, port: int) -> None:
             await runner.cleanup()
             fail(f"cannot listen on {host}:{port} ({exc.strerror}); set PORT to a free port")
         out.print(f"serving {', '.join(paths)} on http://{host}:{port}")
+        if await core.store.latest_date() is None:
+            out.print(EMPTY_STORE, markup=False, soft_wrap=True)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):

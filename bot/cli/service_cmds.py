@@ -9,6 +9,7 @@ import contextlib
 import datetime as dt
 import logging
 import signal
+from collections.abc import Callable
 from typing import Annotated
 
 import aiohttp
@@ -19,7 +20,7 @@ from rich.text import Text
 from adapters.registry import ChatAdapters, interactive_adapters
 from bot.arxiv.pacing import ArxivPacer
 from bot.chat import InteractiveAdapter, parse_target
-from bot.cli.app import app, fail, open_core, out, run, setup_logging
+from bot.cli.app import EMPTY_STORE, app, fail, open_core, out, run, setup_logging
 from bot.commands import describe
 from bot.core import Core
 from bot.models import Command, Digest, Subscription
@@ -33,12 +34,15 @@ log = logging.getLogger("hotpapers.run")
 
 # --- the worker -----------------------------------------------------------------------
 def live_build(settings: Settings, store: Store, session: aiohttp.ClientSession,
-               pacer: ArxivPacer | None = None) -> Build:
+               pacer: ArxivPacer | None = None,
+               clock: Callable[[], dt.datetime] | None = None) -> Build:
     """The scheduler's build: `bot.digest.build_digest`, None on a day arXiv announced
     nothing. The feed decides: a day it was observed showing (`live_observe`) is
     announced when it had items and not when it was empty; a day never observed falls
     back to the calendar (no Sat/Sun listing) and, on weekdays, to the listing itself
-    (empty: nothing announced)."""
+    (empty: nothing announced). The digest returned is the day's stored one: the new
+    build, or the better one kept (an imported post is never rebuilt). `clock` is the
+    scheduler's "now"."""
     from bot.arxiv.days import check_announcement_day
     from bot.arxiv.listing import announced
     from bot.digest import build_digest
@@ -56,7 +60,8 @@ def live_build(settings: Settings, store: Store, session: aiohttp.ClientSession,
                 return None
         try:
             result = await build_digest(date, settings=settings, session=session, store=store,
-                                        pacer=pacer, skip_empty=True)
+                                        pacer=pacer, skip_empty=True,
+                                        now=clock() if clock is not None else None)
         except EmptyListing as exc:
             log.info("%s", exc)
             return None
@@ -86,6 +91,8 @@ def live_observe(settings: Settings, store: Store, session: aiohttp.ClientSessio
 async def _worker(once: bool) -> None:
     async with open_core(with_builder=True) as core:  # /hot builds missing past days
         settings, store = core.settings, core.store
+        if await store.latest_date() is None:
+            out.print(EMPTY_STORE, markup=False, soft_wrap=True)
         pool = ChatAdapters(settings)
 
         async def publish_all(digest: Digest, subs: list[Subscription]) -> PublishReport:
@@ -160,7 +167,7 @@ def status_command() -> None:
     """Next run, the last post per channel and what failed."""
 
     async def go() -> None:
-        async with open_core(load_sample=False) as core:
+        async with open_core() as core:
             await show_status(core)
 
     run(go())
@@ -251,7 +258,7 @@ def _words(categories: list[str], keyword: list[str], exclude_keyword: list[str]
 
 async def _answer(target: str, name: str, words: tuple[str, ...]) -> None:
     platform, channel = parse_target(target)
-    async with open_core(load_sample=False) as core:
+    async with open_core() as core:
         answer = await core.answer(Command(name=name, args=words, platform=platform,
                                            channel=channel, user="cli"))
     if answer.is_error:
@@ -299,7 +306,7 @@ def subscriptions_command(
     """Every subscribed channel and what it gets."""
 
     async def go() -> list[Subscription]:
-        async with open_core(load_sample=False) as core:
+        async with open_core() as core:
             return await core.store.list_subscriptions(platform)
 
     subs = run(go())

@@ -47,6 +47,17 @@ def sources_line(digest: Digest) -> str:
     return " · ".join(parts)
 
 
+def failure_note(digest: Digest) -> str:
+    """Which asked sources failed and where the counts come from instead (empty when
+    none failed). Sources never asked are not named: they did not fail."""
+    if not digest.failed_sources:
+        return ""
+    failed = sources_label(digest.failed_sources)
+    others = sources_label(digest.sources)
+    where = f"its counts come from {others}" if others else "no counts were taken"
+    return f"{failed} could not be reached when this digest was counted; {where}."
+
+
 def categories_label(digest: Digest) -> str:
     return ", ".join(digest.categories_filter or digest.listing)
 

@@ -9,12 +9,16 @@ from bot.models import Digest, Mention, RankedPaper
 
 def digest_to_dict(digest: Digest) -> dict[str, Any]:
     """`{"date": "2021-08-06", "counted_at": ..., "sources": [...], "failed_sources": [...],
-    "papers": [{"rank": 1, "arxiv_id": "2108.02774", ...}]}`."""
+    "status": "imported", "coverage": [...], "papers": [{"rank": 1, ...}]}`; `status` is
+    imported | complete | partial | sample (see `bot.models`), `coverage` the notes about
+    sources that could not cover the day."""
     out: dict[str, Any] = {
         "date": digest.date.isoformat(),
         "counted_at": digest.counted_at.isoformat(),
         "sources": list(digest.sources),
         "failed_sources": list(digest.failed_sources),
+        "status": digest.status,
+        "coverage": list(digest.coverage),
     }
     out["papers"] = [paper_to_dict(rp) for rp in digest.papers]
     return out

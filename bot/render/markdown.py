@@ -11,7 +11,7 @@ from typing import Any
 import jinja2
 
 from bot.models import Digest, Mention, RankedPaper, category_url
-from bot.render.common import sources_label
+from bot.render.common import failure_note
 from bot.render.post_format import (
     META_FRONT_MATTER,
     META_LEAD_BLANKS,
@@ -45,7 +45,7 @@ def render_markdown(digest: Digest) -> str:
         front=front.split("\n") if front is not None else default_front_matter(digest),
         lead=int(lead) if lead and digest.papers else default_lead_blanks(len(digest.papers)),
         papers=[_paper(digest, rp) for rp in digest.papers],
-        failed=sources_label(digest.failed_sources),
+        failed=failure_note(digest),
     )
 
 

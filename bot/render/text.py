@@ -15,10 +15,10 @@ from bot.models import Digest, RankedPaper
 from bot.render.common import (
     categories_label,
     counts_line,
+    failure_note,
     paper_count,
     shorten,
     source_label,
-    sources_label,
     sources_line,
 )
 
@@ -55,10 +55,10 @@ def renderables(digest: Digest) -> Iterator[RenderableType]:
         yield Text("No paper got enough attention to be listed.")
     for rp in digest.papers:
         yield _paper(rp)
-    if digest.failed_sources:
-        failed = sources_label(digest.failed_sources)
-        yield Text(f"Note: {failed} could not be reached when this digest was counted; its "
-                   "counts come from the other sources.", style="dim")
+    if note := failure_note(digest):
+        yield Text(f"Note: {note}", style="dim")
+    for reach in digest.coverage:  # not asked: a coverage note, never a failure
+        yield Text(f"Not counted: {reach}.", style="dim")
 
 
 def print_digest(console: Console, digest: Digest) -> None:

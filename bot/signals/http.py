@@ -26,6 +26,7 @@ from bot.errors import HttpError, SourceUnavailable
 from bot.retry import (
     RETRY_STATUSES,
     Retryable,
+    RetryNotice,
     RetryPolicy,
     describe_failure,
     retry_after_seconds,
@@ -70,9 +71,11 @@ class JsonFetcher:
         rate: RateLimit,
         retry: RetryPolicy | None = None,
         user_agent: str = "hotpapers",
+        notice: RetryNotice | None = None,
     ) -> None:
         self.session = session
         self.source = source
+        self.notice = notice  # each retry as one line, for a progress display
         self.base_url = base_url if base_url.endswith("/") else base_url + "/"
         # 5% under the documented rate, so network jitter never makes us exceed it.
         self.limiter = AsyncLimiter(rate.requests, rate.seconds * SAFETY)
@@ -150,7 +153,7 @@ class JsonFetcher:
 
         try:
             return await retrying(attempt, self.retry, what=f"{self.source} ({where})",
-                                  on_retry=waited)
+                                  on_retry=waited, notice=self.notice)
         except Retryable as exc:
             raise SourceUnavailable(
                 f"{self.source}: {where} failed after {self.retry.attempts} tries "
@@ -222,7 +225,8 @@ class HttpSource:
         retry: RetryPolicy | None = None,
         user_agent: str = "hotpapers",
         page_size: int | None = None,
+        notice: RetryNotice | None = None,
     ) -> None:
         self.fetcher = JsonFetcher(session, self.name, base_url or self.BASE_URL,
-                                   rate or self.RATE, retry, user_agent)
+                                   rate or self.RATE, retry, user_agent, notice)
         self.page_size = page_size or self.PAGE_SIZE

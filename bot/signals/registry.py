@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 import aiohttp
 
 from bot.errors import UnknownSourceError
-from bot.retry import RetryPolicy
+from bot.retry import RetryNotice, RetryPolicy
 from bot.settings import Settings
 from bot.signals import bluesky, hf, hn, x
 from bot.signals.base import SignalSource
@@ -59,14 +59,17 @@ def make_sources(
     retry: RetryPolicy | None = None,
     rates: Mapping[str, RateLimit] | None = None,
     clock: Callable[[], dt.datetime] = utc_now,
+    notice: RetryNotice | None = None,
 ) -> tuple[list[SignalSource], list[str]]:
     """The sources named (default: all four) and the notices about the ones skipped.
 
     `retry`, `rates` (per source name) and `clock` (X's "now") override the defaults,
-    for tests and benchmarks.
+    for tests and benchmarks (default retry: `settings.source_attempts` tries per
+    request); `notice` gets each retry as one line (a progress display).
     """
     wanted = list(dict.fromkeys(source_name(n) for n in (names or SOURCE_NAMES)))
     rates = rates or {}
+    retry = retry or RetryPolicy(attempts=settings.source_attempts)
     sources: list[SignalSource] = []
     notices: list[str] = []
 
@@ -75,10 +78,10 @@ def make_sources(
         rate = rates.get(name, DEFAULT_RATES[name])
         if name == "hn":
             sources.append(HackerNews(session, settings.hn_url, rate=rate, retry=retry,
-                                      user_agent=agent))
+                                      user_agent=agent, notice=notice))
         elif name == "hf":
             sources.append(HuggingFace(session, settings.hf_url, rate=rate, retry=retry,
-                                       user_agent=agent))
+                                       user_agent=agent, notice=notice))
         elif name == "bluesky":
             password = settings.bluesky_app_password
             if not settings.bluesky_handle or password is None or not password.get_secret_value():
@@ -87,7 +90,7 @@ def make_sources(
                 continue
             sources.append(Bluesky(session, settings.bluesky_handle, password,
                                    settings.bluesky_url, rate=rate, retry=retry,
-                                   user_agent=agent))
+                                   user_agent=agent, notice=notice))
         else:
             token = settings.x_bearer_token
             if token is None or not token.get_secret_value():
@@ -95,5 +98,6 @@ def make_sources(
                                "token with recent search) to count it")
                 continue
             sources.append(XRecentSearch(session, token, settings.x_url, rate=rate,
-                                         retry=retry, user_agent=agent, clock=clock))
+                                         retry=retry, user_agent=agent, clock=clock,
+                                         notice=notice))
     return sources, notices

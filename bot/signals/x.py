@@ -10,7 +10,8 @@ and `unwound_url` (the text only has t.co links). `retweet_count` -> reposts,
 (the form the archive's embedded tweets use).
 
 Recent search covers the last 7 days only: a window older than that raises
-`SourceUnavailable`; one partly older is clipped. `end_time` must be at least 10 s in
+`SourceOutOfReach` (a coverage note, not a failure: no request is made); one partly
+older is clipped. `end_time` must be at least 10 s in
 the past, so a window ending later is clipped to 30 s ago.
 """
 
@@ -24,7 +25,7 @@ import aiohttp
 from pydantic import SecretStr
 
 from bot.arxiv.ids import extract_ids
-from bot.errors import HttpError, SourceUnavailable
+from bot.errors import HttpError, SourceOutOfReach, SourceUnavailable
 from bot.models import Mention
 from bot.signals.base import TimeWindow
 from bot.signals.http import HttpSource, RateLimit, pages_ahead, parse_time
@@ -75,10 +76,8 @@ class XRecentSearch(HttpSource):
         earliest = now - HISTORY + dt.timedelta(minutes=1)
         start, end = max(window.start, earliest), min(window.end, now - dt.timedelta(seconds=30))
         if end <= start:
-            raise SourceUnavailable(
-                f"x: recent search covers only the last 7 days; the window of {window.date} "
-                "is out of reach"
-            )
+            raise SourceOutOfReach(
+                f"X's recent search reaches back 7 days: {window.date} is out of reach")
         return start, end
 
     async def mentions(self, window: TimeWindow) -> AsyncIterator[Mention]:

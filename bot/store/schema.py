@@ -46,6 +46,9 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
 
 metadata = MetaData()
 
+# The largest count, score or rank a row holds: PostgreSQL's INTEGER (SQLite's is wider).
+MAX_INTEGER = 2**31 - 1
+
 digests = Table(
     "digests",
     metadata,
@@ -57,6 +60,14 @@ digests = Table(
     Column("title", Text, nullable=False, server_default=""),
     Column("meta", JSON, nullable=False),
     Column("stored_at", UTCDateTime, nullable=False),
+    # Provenance (migration 0004): "imported" | "complete" | "partial" (`bot.models`);
+    # the social sources a build asked, its coverage notes, and for a partial digest
+    # when it may be built again and how many builds fell short so far.
+    Column("status", String(16), nullable=False, server_default="complete"),
+    Column("asked_sources", JSON, nullable=True),
+    Column("coverage", JSON, nullable=True),
+    Column("retry_at", UTCDateTime, nullable=True),
+    Column("attempts", Integer, nullable=False, server_default="0"),
 )
 
 papers = Table(

@@ -14,7 +14,17 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.sql.elements import ColumnElement
 
-from bot.models import Delivery, Digest, Mention, Paper, RankedPaper, SourceCount, Subscription
+from bot.models import (
+    PARTIAL,
+    STORED_STATUSES,
+    Delivery,
+    Digest,
+    Mention,
+    Paper,
+    RankedPaper,
+    SourceCount,
+    Subscription,
+)
 from bot.store import schema as t
 from bot.store.migrate import upgrade
 
@@ -136,7 +146,9 @@ class Store:
 
     # --- digests -------------------------------------------------------------------
     async def save_digest(self, digest: Digest) -> None:
-        """Store a digest, replacing any stored for that date, in one transaction."""
+        """Store a digest, replacing any stored for that date, in one transaction.
+        Whether it should replace the stored one is the caller's decision
+        (`bot.provenance.replaces`). The bundled sample is never stored (ValueError)."""
         async with self.engine.begin() as conn:
             await self._save_digest(conn, digest)
 
@@ -145,7 +157,27 @@ class Store:
             for d in digests:
                 await self._save_digest(conn, d)
 
+    async def set_retry(self, date: dt.date, retry_at: dt.datetime | None, attempts: int
+                        ) -> None:
+        """A partial digest's next rebuild time and its count of builds that fell short."""
+        async with self.engine.begin() as conn:
+            await conn.execute(update(t.digests).where(t.digests.c.date == date)
+                               .values(retry_at=retry_at, attempts=attempts))
+
+    async def partial_dates(self, *, due_by: dt.datetime | None = None
+                            ) -> list[tuple[dt.date, dt.datetime | None]]:
+        """(date, retry_at) of every partial digest, oldest first; with `due_by`, only
+        those whose retry time has come by then."""
+        q = (select(t.digests.c.date, t.digests.c.retry_at)
+             .where(t.digests.c.status == PARTIAL).order_by(t.digests.c.date))
+        if due_by is not None:
+            q = q.where(t.digests.c.retry_at.is_not(None), t.digests.c.retry_at <= due_by)
+        async with self.engine.connect() as conn:
+            return [(r[0], r[1]) for r in await conn.execute(q)]
+
     async def _save_digest(self, conn: AsyncConnection, d: Digest) -> None:
+        if d.status not in STORED_STATUSES:
+            raise ValueError(f"a {d.status} digest is never stored ({d.date})")
         await conn.execute(delete(t.digest_mentions).where(t.digest_mentions.c.date == d.date))
         await conn.execute(delete(t.digest_papers).where(t.digest_papers.c.date == d.date))
         await self._upsert(
@@ -161,6 +193,11 @@ class Store:
                     "title": d.title,
                     "meta": dict(d.meta),
                     "stored_at": _now(),
+                    "status": d.status,
+                    "asked_sources": list(d.asked),
+                    "coverage": list(d.coverage),
+                    "retry_at": d.retry_at,
+                    "attempts": d.attempts,
                 }
             ],
             ["date"],
@@ -238,6 +275,11 @@ class Store:
             listing=tuple(head["listing"]),
             title=head["title"],
             meta=tuple(sorted(head["meta"].items())),
+            status=head["status"],
+            asked=tuple(head["asked_sources"] or ()),
+            coverage=tuple(head["coverage"] or ()),
+            retry_at=head["retry_at"],
+            attempts=head["attempts"],
         )
 
     async def digest_dates(self) -> list[dt.date]:
@@ -382,7 +424,7 @@ def _digest_query() -> Select[Any]:
     return (
         select(
             d.c.date, d.c.counted_at, d.c.sources, d.c.failed_sources, d.c.listing, d.c.title,
-            d.c.meta,
+            d.c.meta, d.c.status, d.c.asked_sources, d.c.coverage, d.c.retry_at, d.c.attempts,
             dp.c.arxiv_id.label("dp_arxiv_id"), dp.c.rank, dp.c.score,
             dp.c.reposts.label("dp_reposts"), dp.c.likes.label("dp_likes"), dp.c.by_source,
             dp.c.paper.label("dp_paper"),

@@ -68,8 +68,9 @@ async def day_page(ctx: WebContext, date: dt.date | None) -> Rendered:
     if date is None:
         if not dates:
             raise PageError(404, "No digest yet",
-                            "No digest has been stored yet; the first appears after the "
-                            "next daily post (or `hotpapers import` an archive).")
+                            "No digest stored yet: the first appears after the next "
+                            "daily post; an admin can run hotpapers build, or import the "
+                            "blog archive with hotpapers import PATH.")
         date = dates[-1]
     digest = await store.get_digest(date)
     if digest is None:

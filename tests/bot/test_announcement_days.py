@@ -19,6 +19,7 @@ from bot.arxiv.listing import FeedObservation, announced, observed_items, record
 from bot.arxiv.pacing import ArxivPacer
 from bot.cli.service_cmds import live_build, live_observe
 from bot.digest import build_digest, mention_window
+from bot.errors import NothingBuilt
 from bot.models import Digest, Subscription
 from bot.publish import PublishReport, publish
 from bot.schedule import Scheduler
@@ -202,13 +203,16 @@ async def test_observation_failures_do_not_break_the_scheduler(
 async def test_build_digest_records_what_the_feed_showed(world: World) -> None:
     world.arxiv.rss_date = TUE
     now = at(10, 15)  # Tuesday afternoon: the feed shows Tuesday
-    result = await build_digest(TUE, settings=world.settings, session=world.session,
-                                store=world.store, sources=[], now=now)
-    assert result.digest.meta_value("listing_via") == "rss"
+    # no social source asked: nothing usable to store, but what the feed showed is recorded
+    with pytest.raises(NothingBuilt, match="no social source was asked"):
+        await build_digest(TUE, settings=world.settings, session=world.session,
+                           store=world.store, sources=[], now=now)
+    assert [r.path for r in world.arxiv.log] == ["/rss/cs+stat.ML"]  # the feed's own day
     assert await observed_items(world.store, TUE) == 40
     world.arxiv.rss_date = HOLIDAY  # Wednesday: the feed is dated Wed, and empty
-    result = await build_digest(HOLIDAY, settings=world.settings, session=world.session,
-                                store=world.store, sources=[], now=at(11, 15))
+    with pytest.raises(NothingBuilt):
+        await build_digest(HOLIDAY, settings=world.settings, session=world.session,
+                           store=world.store, sources=[], now=at(11, 15))
     assert await announced(world.store, HOLIDAY) is False
     # an empty reading never hides a day seen announced (an empty answer may be spurious)
     await record_observation(world.store, FeedObservation(TUE, 0))

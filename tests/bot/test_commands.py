@@ -139,6 +139,8 @@ async def test_failed_build_names_nearest_dates(core: Core) -> None:
         raise RuntimeError("arXiv unreachable")
 
     core.builder = builder
-    a = await ask(core, "2021-08-07")
+    a = await ask(core, "2021-08-05")
     assert a.is_error and "nearest: 2021-08-06 and 2021-08-09" in a.text
-    assert "arXiv unreachable" in a.text
+    assert "building it failed: arXiv unreachable" in a.text
+    a = await ask(core, "2021-08-07")  # a Saturday: the calendar says why
+    assert a.is_error and "arXiv announces nothing on Saturdays" in a.text

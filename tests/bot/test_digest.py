@@ -5,82 +5,18 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 
-import aiohttp
 import pytest
-from pydantic import SecretStr
 
-from bot.digest import build_digest, mention_window, on_demand_builder
-from bot.errors import BuildError, SourceUnavailable
+from bot.digest import build_digest
+from bot.errors import BuildError, NothingBuilt, SourceUnavailable
 from bot.models import Mention
-from bot.retry import RetryPolicy
-from bot.settings import Settings
-from bot.signals.base import SignalSource, TimeWindow
+from bot.provenance import failed_build
+from bot.signals.base import TimeWindow
 from bot.signals.registry import make_sources
 from bot.store import Store
-from tests.fakes.arxiv_server import ArxivFake, make_day
-from tests.fakes.social_corpus import Corpus
-from tests.fakes.social_servers import SocialServers
-
-DAY = dt.date(2021, 8, 6)
-WINDOW = mention_window(DAY)
-NOW = WINDOW.end + dt.timedelta(hours=1)
-FAST = RetryPolicy(attempts=2, backoff=0.01, timeout=5.0)
-
-
-@dataclass
-class World:
-    arxiv: ArxivFake
-    social: SocialServers
-    corpus: Corpus
-    settings: Settings
-    session: aiohttp.ClientSession
-
-    def sources(self, names: list[str] | None = None) -> list[SignalSource]:
-        found, _ = make_sources(self.settings, self.session, names, retry=FAST,
-                                clock=lambda: NOW)
-        return found
-
-
-@pytest.fixture
-async def world() -> AsyncIterator[World]:
-    papers = make_day(DAY, 120, replacements=10, outside=20)
-    arxiv = ArxivFake(papers=papers)
-    await arxiv.start()
-    ids = [p.paper.arxiv_id for p in papers]  # mentions also link unlisted papers
-    corpus = Corpus.generate(ids, 3000, WINDOW.start, WINDOW.end, seed=3)
-    # and posts outside the window, which must not count
-    corpus.extend(p for s in ("x", "hn") for p in Corpus.generate(
-        ids, 200, WINDOW.end, WINDOW.end + dt.timedelta(hours=5), seed=4).of(s))
-    # A Bluesky embed card holds one link: the corpus's card-only posts with two links
-    # are left out (the fake serves only the first of them, its expectation names both).
-    corpus.posts["bluesky"] = [p for p in corpus.of("bluesky")
-                               if not (p.card_only and len(p.links) > 1)]
-    social = SocialServers(corpus, now=NOW)
-    async with social.running(), aiohttp.ClientSession() as session:
-        settings = Settings(
-            arxiv_api_url=arxiv.url + "/api/query", arxiv_rss_url=arxiv.url + "/rss/",
-            arxiv_oai_url=arxiv.url + "/oai", arxiv_min_interval=0.0,
-            hn_url=social.url("hn"), hf_url=social.url("hf"),
-            bluesky_url=social.url("bluesky"), x_url=social.url("x"),
-            bluesky_handle=social.bluesky_handle,
-            bluesky_app_password=SecretStr(social.bluesky_password),
-            x_bearer_token=SecretStr(social.x_token),
-        )
-        yield World(arxiv, social, corpus, settings, session)
-    await arxiv.close()
-
-
-def expected_scores(w: World, sources: tuple[str, ...]) -> dict[str, int]:
-    listed = {p.paper.arxiv_id for p in w.arxiv.papers if p.announce_type != "replace"
-              and any(c.startswith("cs.") or c == "stat.ML" for c in p.paper.categories)}
-    scores: dict[str, int] = {}
-    for source in sources:
-        for post in w.corpus.expected(source, WINDOW.start, WINDOW.end).values():
-            for i in set(post.arxiv_ids) & listed:
-                scores[i] = scores.get(i, 0) + post.likes + post.reposts
-    return scores
+from tests.fakes.build_world import DAY, NOW, WINDOW, World, expected_scores
+from tests.fakes.digests import store_sample
 
 
 async def test_full_build_ranks_every_source_and_stores(
@@ -119,7 +55,91 @@ async def test_a_failing_source_is_recorded_and_the_rest_still_count(
     scores = expected_scores(world, ("x", "hn", "hf"))
     assert [p.paper.arxiv_id for p in d.papers] == [
         i for _, i in sorted((-s, i) for i, s in scores.items() if s >= 50)]
-    assert (await sqlite_store.get_digest(DAY)) is not None
+    assert (await sqlite_store.get_digest(DAY)) == d
+    assert d.status == "partial" and d.asked == ("hn", "hf", "bluesky", "x")
+    assert d.attempts == 1 and d.retry_at == NOW + dt.timedelta(seconds=900)
+    assert "partial (bluesky failed): built again after" in result.notes[0]
+
+
+async def test_every_source_failing_stores_nothing_and_keeps_the_stored_digest(
+    world: World, sqlite_store: Store
+) -> None:
+    good = await build_digest(DAY, settings=world.settings, session=world.session,
+                              store=sqlite_store, sources=world.sources(["hn", "hf"]), now=NOW)
+    world.social.fail("hn", 503, times=5)
+    world.social.fail("hf", 503, times=5)
+    with pytest.raises(NothingBuilt) as err:
+        await build_digest(DAY, settings=world.settings, session=world.session,
+                           store=sqlite_store, sources=world.sources(["hn", "hf"]), now=NOW)
+    n = len(good.digest.papers)
+    assert str(err.value) == (f"2021-08-06 kept: the stored digest ({n} papers, hn, hf) is "
+                              "better than this build (hn failed, hf failed)")
+    assert err.value.exit_code == 1
+    assert await sqlite_store.get_digest(DAY) == good.digest
+
+
+async def test_every_source_failing_on_an_empty_day_stores_nothing(
+    world: World, sqlite_store: Store
+) -> None:
+    world.social.fail("hn", 503, times=5)
+    with pytest.raises(NothingBuilt, match=r"^2021-08-06: nothing stored: hn failed \(hn: .*"
+                       r"failed after 2 tries \(HTTP 503\)\); next try after 2021-08-0"):
+        await build_digest(DAY, settings=world.settings, session=world.session,
+                           store=sqlite_store, sources=world.sources(["hn"]), now=NOW)
+    assert await sqlite_store.digest_dates() == []
+
+
+async def test_an_imported_digest_is_never_rebuilt_without_replace(
+    world: World, sqlite_store: Store
+) -> None:
+    imported = await store_sample(sqlite_store)  # the blog's own 2021-08-06
+    result = await build_digest(DAY, settings=world.settings, session=world.session,
+                                store=sqlite_store, sources=world.sources(), now=NOW)
+    assert not result.stored and result.digest == imported
+    assert result.notes == ("2021-08-06 kept: the stored digest (11 papers, imported from the "
+                            "blog archive) is authoritative; add --replace to replace it with "
+                            "a build",)
+    assert world.arxiv.log == [] and world.social.log == []  # not even asked
+    forced = await build_digest(DAY, settings=world.settings, session=world.session,
+                                store=sqlite_store, sources=world.sources(["hn"]), now=NOW,
+                                replace=True)
+    assert forced.stored and (await sqlite_store.get_digest(DAY)) == forced.digest
+    assert forced.digest.status == "complete" and forced.digest.sources == ("hn",)
+
+
+async def test_a_less_complete_build_never_replaces_a_complete_one(
+    world: World, sqlite_store: Store
+) -> None:
+    full = await build_digest(DAY, settings=world.settings, session=world.session,
+                              store=sqlite_store, sources=world.sources(["hn", "hf"]), now=NOW)
+    world.social.fail("hf", 503, times=5)
+    partial = await build_digest(DAY, settings=world.settings, session=world.session,
+                                 store=sqlite_store, sources=world.sources(["hn", "hf"]),
+                                 now=NOW)
+    assert not partial.stored and partial.digest == full.digest
+    assert partial.notes[0].startswith(
+        f"2021-08-06 kept: the stored digest ({len(full.digest.papers)} papers, hn, hf) is "
+        "better than this build (")
+    assert partial.notes[0].endswith("; hf failed); add --replace to store this build anyway")
+    fewer = await build_digest(DAY, settings=world.settings, session=world.session,
+                               store=sqlite_store, sources=world.sources(["hn"]), now=NOW)
+    assert not fewer.stored  # complete, but fewer sources answering
+    assert await sqlite_store.get_digest(DAY) == full.digest
+
+
+async def test_x_out_of_its_seven_days_is_a_coverage_note_not_a_failure(
+    world: World, sqlite_store: Store
+) -> None:
+    later = NOW + dt.timedelta(days=9)
+    found, _ = make_sources(world.settings, world.session, ["hn", "x"], clock=lambda: later)
+    result = await build_digest(DAY, settings=world.settings, session=world.session,
+                                store=sqlite_store, sources=found, now=later)
+    d = result.digest
+    assert d.sources == ("hn",) and d.failed_sources == () and d.asked == ("hn",)
+    assert d.status == "complete"
+    assert d.coverage == ("X's recent search reaches back 7 days: 2021-08-06 is out of reach",)
+    assert not [e for e in world.social.log if e.source == "x"]
+    assert d.coverage[0] in result.notes
 
 
 class Boom:
@@ -149,6 +169,8 @@ async def test_arxiv_failure_fails_the_build_and_stores_nothing(
     assert "cannot build 2021-08-06" in str(exc.value) and "\n" not in str(exc.value)
     assert await any_store.get_digest(DAY) is None
     assert await any_store.digest_dates() == []
+    failed = await failed_build(any_store, DAY)  # the day is tried again later
+    assert failed is not None and failed.attempts == 1 and "cannot build" in failed.reason
 
 
 async def test_api_down_falls_back_to_oai_pmh_with_a_note(
@@ -191,24 +213,3 @@ async def test_rss_day_fetches_metadata_of_hot_papers_only(
     assert all(p.paper == by_id[p.paper.arxiv_id] for p in result.digest.papers)
     assert ("arxiv", "done", 120) in events and ("hn", "done", len(
         world.corpus.expected("hn", WINDOW.start, early))) in events
-
-
-async def test_on_demand_builder_uses_sources_with_history(
-    world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: object
-) -> None:
-    url = world.settings.database_url
-    store = await Store.open(url)
-    settings = world.settings.model_copy(update={"database_url": url})
-    build, session = await on_demand_builder(settings)
-    try:
-        result = await build(store, DAY)
-        again = await build(store, DAY)  # stored now: not built twice
-    finally:
-        await session.close()
-        await store.close()
-    assert result.digest.sources == ("hn", "hf")
-    assert result.notes[0].startswith(
-        "built on demand from arXiv, Hacker News, Hugging Face (the sources with history")
-    assert again.digest == result.digest
-    assert len(world.arxiv.log) == 1
-    assert not [e for e in world.social.log if e.source in ("x", "bluesky")]

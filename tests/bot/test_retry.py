@@ -6,7 +6,14 @@ import logging
 
 import pytest
 
-from bot.retry import Retryable, RetryPolicy, next_wait, retry_after_seconds, retrying
+from bot.retry import (
+    Retryable,
+    RetryPolicy,
+    describe_failure,
+    next_wait,
+    retry_after_seconds,
+    retrying,
+)
 
 
 class Sleeps:
@@ -78,6 +85,7 @@ async def test_each_retry_is_one_line_saying_what_comes_next(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     seen: list[tuple[int, int, str, float]] = []
+    shown: list[str] = []
     calls = 0
 
     async def flaky() -> None:
@@ -89,11 +97,12 @@ async def test_each_retry_is_one_line_saying_what_comes_next(
     with caplog.at_level(logging.INFO, logger="hotpapers.retry"):
         policy = RetryPolicy(attempts=5, backoff=16.0, max_backoff=100.0, jitter=False)
         await retrying(flaky, policy, what="arXiv API", sleep=Sleeps(),
-                       on_retry=lambda *args: seen.append(args))
+                       on_retry=lambda *args: seen.append(args), notice=shown.append)
     lines = [r.getMessage() for r in caplog.records]
     assert lines[0] == "arXiv API: attempt 1 of 5 failed (HTTP 503); next try in 16 s"
     assert lines[1] == "arXiv API: attempt 2 of 5 failed (HTTP 503); next try in 32 s"
     assert seen == [(1, 5, "HTTP 503", 16.0), (2, 5, "HTTP 503", 32.0)]
+    assert shown == lines  # the same lines, for a progress display
 
 
 def test_jitter_stays_within_a_quarter_either_way() -> None:
@@ -108,3 +117,12 @@ def test_retry_after_forms() -> None:
     assert retry_after_seconds({"Retry-After": "-1"}) == 0.0
     assert retry_after_seconds({"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}) is None
     assert retry_after_seconds({}) is None
+
+
+async def test_a_refused_connection_is_called_that() -> None:
+    import aiohttp
+
+    async with aiohttp.ClientSession() as session:
+        with pytest.raises(aiohttp.ClientConnectorError) as err:
+            await session.get("http://127.0.0.1:9/")
+    assert describe_failure(err.value) == "connection refused"

@@ -2,7 +2,7 @@
 
     python -m tests.fakes.publisher_proc DB_URL DATE TARGET [TARGET ...]
 
-posts the stored digest of DATE (the bundled 2021-08-06 sample is loaded into an empty
+posts the stored digest of DATE (the bundled 2021-08-06 post is imported into an empty
 store) to each `platform:channel` target with `bot.publish.publish`, through the real
 Slack and Discord adapters pointed at fakes by SLACK_API_URL / DISCORD_API_URL.
 `HOTPAPERS_TEST_SLACK_RATE` sets the Slack adapter's per-channel pacing (messages/s).
@@ -18,12 +18,12 @@ import sys
 
 import aiohttp
 
-from bot.archive.bundled import ensure_sample
 from bot.chat import ChatAdapter
 from bot.models import Subscription
 from bot.publish import publish
 from bot.settings import Settings
 from bot.store import Store
+from tests.fakes.digests import store_sample
 
 
 async def open_adapters(settings: Settings, platforms: set[str]) -> dict[str, ChatAdapter]:
@@ -48,7 +48,8 @@ async def open_adapters(settings: Settings, platforms: set[str]) -> dict[str, Ch
 async def main(db_url: str, date: dt.date, targets: list[str]) -> int:
     settings = Settings(database_url=db_url)
     store = await Store.open(db_url)
-    await ensure_sample(store)
+    if await store.latest_date() is None:
+        await store_sample(store)
     digest = await store.get_digest(date)
     assert digest is not None, f"no digest for {date}"
     subs = [Subscription(*t.split(":", 1)) for t in targets]

@@ -18,6 +18,7 @@ from bot.errors import ConfigurationError
 from bot.models import BuildResult, Subscription
 from bot.settings import Settings
 from bot.store import Store
+from tests.fakes.digests import store_sample
 from tests.fakes.discord_api import (
     TEXT_CHANNEL_ID,
     TOKEN,
@@ -55,6 +56,7 @@ async def running(tmp_path: Path) -> AsyncIterator[Running]:
     async with running_fake_discord() as fake:
         settings = settings_for(fake, tmp_path)
         core = await Core.open(settings, builder=slow_builder)
+        await store_sample(core.store)
         adapter = DiscordInteractive(settings, defer_after=0.2, guild_ready_timeout=0.1)
         task = asyncio.create_task(adapter.start(core))
         await asyncio.wait_for(fake.identified.wait(), 5)

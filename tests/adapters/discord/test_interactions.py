@@ -25,6 +25,7 @@ from bot.models import Digest
 from bot.render.discord import EMBED_TOTAL_LIMIT, embed_size
 from bot.settings import Settings
 from bot.store import Store
+from tests.fakes.digests import store_sample
 
 SIGNER = SigningKey(bytes(range(32)))
 PUBLIC_KEY = SIGNER.verify_key.encode().hex()
@@ -58,6 +59,7 @@ class Served:
 
 async def serving(settings: Settings, builder: Any = None) -> AsyncIterator[Served]:
     core = await Core.open(settings, builder=builder)
+    await store_sample(core.store)
     app, paths = await build_web_app(core, settings)
     assert "/discord/interactions" in paths
     server = TestServer(app, host="127.0.0.1")

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from tests.fakes.discord_api import TEXT_CHANNEL_ID, TOKEN, running_fake_discord
+from tests.paths import SAMPLE_POST
 
 
 async def run_cli(env: dict[str, str], *args: str) -> tuple[int, str]:
@@ -24,6 +25,8 @@ async def test_post_to_discord_creates_parent_thread_and_11_papers(tmp_path: Pat
     async with running_fake_discord() as fake:
         env = {**os.environ, "DISCORD_TOKEN": TOKEN, "DISCORD_API_URL": fake.base_url,
                "HOTPAPERS_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"}
+        code, out = await run_cli(env, "import", str(SAMPLE_POST))  # a fresh store is empty
+        assert code == 0, out
         code, out = await run_cli(env, "post", "--date", "2021-08-06",
                                   "--to", f"discord:{TEXT_CHANNEL_ID}")
         assert code == 0, out

@@ -20,6 +20,7 @@ from bot.digest import Builder
 from bot.models import BuildResult
 from bot.settings import Settings
 from tests.adapters.slack.helpers import SIGNING_SECRET, sample_digest, signed, slash_body, until
+from tests.fakes.digests import store_sample
 from tests.fakes.slack_api import BOT_TOKEN, FakeSlack, fake_slack
 
 
@@ -63,6 +64,7 @@ def make_settings(slack: FakeSlack, tmp_path: Path, **kw: object) -> Settings:
 async def serve(slack: FakeSlack, settings: Settings, builder: Builder | None = None
                 ) -> AsyncIterator[Served]:
     core = await Core.open(settings, builder=builder)
+    await store_sample(core.store)
     web_app, _ = await build_web_app(core, settings)
     server = TestServer(web_app, host="127.0.0.1")
     await server.start_server()

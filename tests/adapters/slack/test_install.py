@@ -28,6 +28,7 @@ from bot.models import Subscription
 from bot.publish import publish
 from bot.settings import Settings
 from tests.adapters.slack.helpers import SIGNING_SECRET, sample_digest, signed, slash_body, until
+from tests.fakes.digests import store_sample
 from tests.fakes.slack_api import BOT_TOKEN, OAUTH_ID, OAUTH_SECRET, TEAM_ID, FakeSlack, fake_slack
 
 
@@ -43,6 +44,7 @@ async def test_install_then_answer_in_the_new_workspace(tmp_path: Path) -> None:
                             slack_client_secret=OAUTH_SECRET,
                             slack_signing_secret=SIGNING_SECRET)
         core = await Core.open(settings)
+        await store_sample(core.store)
         web_app, paths = await build_web_app(core, settings)
         assert {"/slack/events", "/slack/install", "/slack/oauth_redirect"} <= set(paths)
         server = TestServer(web_app, host="127.0.0.1")

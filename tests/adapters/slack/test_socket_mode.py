@@ -20,6 +20,7 @@ from bot.errors import ConfigurationError
 from bot.models import Answer, Command
 from bot.settings import Settings
 from tests.adapters.slack.helpers import sample_digest, until
+from tests.fakes.digests import store_sample
 from tests.fakes.slack_api import APP_TOKEN, BOT_TOKEN, FakeSlack, fake_slack
 from tests.fakes.slack_socket import FakeSocketMode, fake_socket_mode
 
@@ -50,6 +51,7 @@ async def running(tmp_path: Path) -> AsyncIterator[Running]:
         slack.socket_url = socket.url
         settings = settings_for(slack, tmp_path)
         core = await Core.open(settings)
+        await store_sample(core.store)
         adapter = interactive_adapter(settings)
         assert adapter is not None
         task = asyncio.create_task(adapter.start(core))

@@ -7,9 +7,10 @@ import datetime as dt
 import shutil
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
-from bot.archive.bundled import ensure_sample, sample_digest
+from bot.archive.bundled import sample_digest
 from bot.archive.importer import import_paths
 from bot.archive.parse import parse_post
 from bot.store import Store
@@ -92,14 +93,21 @@ async def test_a_bad_file_is_one_line_and_the_rest_still_imports(
     assert await sqlite_store.digest_dates() == [dt.date(2021, 8, 5), dt.date(2021, 8, 6)]
 
 
-async def test_a_changed_post_replaces_the_stored_digest(tmp_path: Path, sqlite_store: Store
-                                                         ) -> None:
+async def test_a_changed_post_replaces_the_stored_digest_with_replace(
+    tmp_path: Path, sqlite_store: Store
+) -> None:
     await import_paths(sqlite_store, [SAMPLE])
     changed = SAMPLE.read_text(encoding="utf-8").replace(
         "- retweets: 2597, favorites: 245", "- retweets: 2600, favorites: 245")
     path = tmp_path / "changed.md"
     path.write_text(changed, encoding="utf-8")
-    report = await import_paths(sqlite_store, [path])
+    refused = await import_paths(sqlite_store, [path])
+    assert refused.imported == [] and refused.errors == [
+        f"{path}: 2021-08-06: stored 11 papers, this file has 11 with other content: "
+        "not replaced; add --replace"]
+    stored = await sqlite_store.get_digest(dt.date(2021, 8, 6))
+    assert stored is not None and stored.papers[0].score == 2842
+    report = await import_paths(sqlite_store, [path], replace=True)
     assert report.imported == [dt.date(2021, 8, 6)] and report.unchanged == 0
     stored = await sqlite_store.get_digest(dt.date(2021, 8, 6))
     assert stored is not None and stored.papers[0].score == 2845
@@ -124,26 +132,22 @@ async def test_archive_days_on_any_store(archive_dir: Path, any_store: Store) ->
     assert again.unchanged == 6 and again.imported == []
 
 
-async def test_the_sample_fills_an_empty_store_only(sqlite_store: Store) -> None:
-    assert await ensure_sample(sqlite_store) is True
-    digest = await sqlite_store.get_digest(dt.date(2021, 8, 6))
-    assert digest == sample_digest()
-    assert digest is not None and len(digest.papers) == 11
-    assert digest.papers[0].paper.title == "Sketch Your Own GAN"
-    assert await ensure_sample(sqlite_store) is False
-
-
-async def test_the_sample_is_not_loaded_over_other_digests(sqlite_store: Store) -> None:
-    other = sample_digest()
-    from dataclasses import replace
-
-    await sqlite_store.save_digest(replace(other, date=dt.date(2021, 1, 4)))
-    assert await ensure_sample(sqlite_store) is False
-    assert await sqlite_store.digest_dates() == [dt.date(2021, 1, 4)]
+async def test_the_sample_is_demo_data_never_stored(sqlite_store: Store) -> None:
+    sample = sample_digest()
+    assert sample.status == "sample" and len(sample.papers) == 11
+    assert sample.papers[0].paper.title == "Sketch Your Own GAN"
+    with pytest.raises(ValueError, match="never stored"):
+        await sqlite_store.save_digest(sample)
+    assert await sqlite_store.digest_dates() == []
+    # importing its post as a user would stores it as an imported digest
+    report = await import_paths(sqlite_store, [SAMPLE])
+    stored = await sqlite_store.get_digest(sample.date)
+    assert report.imported == [sample.date] and stored is not None
+    assert stored.status == "imported" and stored.papers == sample.papers
 
 
 async def test_rows_stored_before_the_snapshot_column_read_from_papers(any_store: Store) -> None:
-    digest = sample_digest()
+    digest = parse_post(SAMPLE.read_text(encoding="utf-8"), SAMPLE.name)
     await any_store.save_digest(digest)
     async with any_store.engine.begin() as conn:
         await conn.execute(t.digest_papers.update().values(paper=None))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from pathlib import Path
 
@@ -88,7 +89,9 @@ def test_per_paper_count_stamps_live_in_meta() -> None:
 
 
 def test_bundled_sample_is_the_users_digest() -> None:
-    assert sample_digest() == parse_post(sample_text(), SAMPLE.name)
+    parsed = parse_post(sample_text(), SAMPLE.name)
+    assert parsed.status == "imported"
+    assert sample_digest() == dataclasses.replace(parsed, status="sample")
 
 
 def test_mojibake_seed_parses_to_the_clean_digest(shared_data: Path) -> None:

@@ -46,7 +46,22 @@ def test_import_archive_posts_and_export_them_back(archive_dir: Path, tmp_path: 
         assert target.read_bytes() == (archive_dir / f"{name}---Hot-Papers.md").read_bytes()
 
 
-def test_export_markdown_to_stdout_on_a_fresh_store() -> None:
+def imported_sample() -> None:
+    code, out, _ = hp("import", str(SAMPLE))  # a fresh store holds no digest
+    assert code == 0, out
+
+
+def test_export_on_an_empty_store_says_there_is_none_yet_and_what_to_do() -> None:
+    for args in ([], ["--date", "2021-08-06"]):  # the bundled sample is not in the store
+        code, out, err = hp("export", *args)
+        assert code == 2 and out == ""
+        assert err.startswith("error: no digest") and "stored yet" in err
+        assert "hotpapers build" in err and "hotpapers import PATH" in err
+        assert len(err.strip().splitlines()) == 1
+
+
+def test_export_markdown_to_stdout() -> None:
+    imported_sample()
     code, out, _ = hp("export", "--date", "2021-08-06")
     assert code == 0
     assert out == SAMPLE.read_text(encoding="utf-8")
@@ -55,6 +70,7 @@ def test_export_markdown_to_stdout_on_a_fresh_store() -> None:
 
 
 def test_export_a_category_view_as_markdown_and_json() -> None:
+    imported_sample()
     code, md, _ = hp("export", "-d", "2021-08-06", "--category", "cs.NA")  # alias of math.NA
     assert code == 0
     headings = [line for line in md.split("\n") if line.startswith("# ")]
@@ -69,6 +85,7 @@ def test_export_a_category_view_as_markdown_and_json() -> None:
 
 
 def test_export_text() -> None:
+    imported_sample()
     code, out, _ = hp("export", "-d", "2021-08-06", "--format", "text")
     assert code == 0
     assert "Sketch Your Own GAN" in out and "2842" in out
@@ -76,6 +93,7 @@ def test_export_text() -> None:
 
 
 def test_export_errors_are_one_line() -> None:
+    imported_sample()
     code, _, err = hp("export", "--date", "2021-08-07")
     assert code == 2
     assert err.strip() == ("error: no digest for 2021-08-07; nearest stored: 2021-08-06 "

@@ -63,7 +63,8 @@ def test_archive_name_and_alias() -> None:
     [
         (("digest", "2021-13-45"), "not a real date"),
         (("digest", "2021-08-07", "--no-build"),
-         "nearest: 2021-08-06. Try hotpapers digest 2021-08-06"),
+         "No digest for 2021-08-07 (arXiv announces nothing on Saturdays); no digest is stored "
+         "yet"),
         (("digest", "2021-08-06", "-c", "cs.XX", "--no-build"), "Did you mean"),
         (("categories", "zzzz"), "no arXiv category matches"),
     ],

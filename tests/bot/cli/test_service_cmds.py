@@ -18,6 +18,7 @@ from bot.models import Delivery, Subscription
 from bot.publish import delivery_key
 from bot.store import Store
 from tests.fakes.slack_api import BOT_TOKEN, fake_slack
+from tests.paths import SAMPLE_POST
 
 runner = CliRunner()
 DATE = dt.date(2021, 8, 6)
@@ -36,6 +37,8 @@ async def test_post_to_slack_12_messages_paced_without_429(tmp_path: Path) -> No
     async with fake_slack(rate_per_channel=1.0) as fake:  # Slack's ~1 message/s per channel
         env = {**os.environ, "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_API_URL": fake.url,
                "HOTPAPERS_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"}
+        code, out = await run_cli(env, "import", str(SAMPLE_POST))  # a fresh store is empty
+        assert code == 0, out
         start = time.monotonic()
         code, out = await run_cli(env, "post", "--date", "2021-08-06",
                                   "--to", "slack:C0AAA", "--to", "slack:C0BBB")
@@ -62,7 +65,14 @@ async def test_post_to_slack_12_messages_paced_without_429(tmp_path: Path) -> No
         assert code != 0 and "SLACK_BOT_TOKEN was rejected" in out and "Traceback" not in out
 
 
+def test_post_on_an_empty_store_says_there_is_no_digest_yet() -> None:
+    result = runner.invoke(app, ["post", "--to", "console:-"])
+    assert result.exit_code == 2
+    assert "no digest stored yet" in result.output and "hotpapers build" in result.output
+
+
 def test_post_to_the_console_and_bad_input() -> None:
+    assert runner.invoke(app, ["import", str(SAMPLE_POST)]).exit_code == 0
     result = runner.invoke(app, ["post", "--date", "2021-08-06", "--to", "console:-",
                                  "--category", "cs.CV"])
     assert result.exit_code == 0, result.output

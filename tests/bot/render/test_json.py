@@ -11,7 +11,9 @@ from bot.render.json_render import digest_to_dict
 
 def test_top_level_and_first_paper() -> None:
     data = digest_to_dict(sample_digest())
-    assert list(data) == ["date", "counted_at", "sources", "failed_sources", "papers"]
+    assert list(data) == ["date", "counted_at", "sources", "failed_sources", "status",
+                          "coverage", "papers"]
+    assert data["status"] == "sample" and data["coverage"] == []
     assert data["date"] == "2021-08-06"
     assert data["counted_at"] == "2021-08-07T17:48:26+00:00"
     assert data["sources"] == ["x"] and data["failed_sources"] == []

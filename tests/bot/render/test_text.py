@@ -26,9 +26,27 @@ def test_failed_sources_get_a_footnote() -> None:
     text = render_text(d)
     assert "failed: Bluesky, X" in text
     assert "Note: Bluesky, X could not be reached" in " ".join(text.split())
+    assert "its counts come from Hacker News." in " ".join(text.split())
     md = render_markdown(d)
     assert md.rstrip().endswith("_Note: Bluesky, X could not be reached when this digest was "
-                                "counted; its counts come from the other sources._")
+                                "counted; its counts come from Hacker News._")
+
+
+def test_no_source_answered_is_not_said_to_count_from_the_others() -> None:
+    d = dataclasses.replace(factories.digest().with_papers(()), sources=(),
+                            failed_sources=("hn",), asked=("hn",))
+    text = " ".join(render_text(d).split())
+    assert "Hacker News could not be reached" in text and "no counts were taken" in text
+    assert "other sources" not in text
+
+
+def test_a_coverage_note_is_not_a_failure() -> None:
+    note = "X's recent search reaches back 7 days: 2021-08-09 is out of reach"
+    d = dataclasses.replace(factories.digest(), sources=("hn", "hf"), asked=("hn", "hf"),
+                            coverage=(note,))
+    text = " ".join(render_text(d).split())
+    assert f"Not counted: {note}." in text
+    assert "failed" not in text and "could not be reached" not in text
 
 
 def test_empty_digest() -> None:

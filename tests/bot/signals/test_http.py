@@ -84,7 +84,7 @@ async def test_connection_refused_becomes_source_unavailable(
 ) -> None:
     dead = JsonFetcher(session, "hn", "http://127.0.0.1:9/", RateLimit(100, 1), FAST)
     with pytest.raises(SourceUnavailable, match=r"^hn: 127.0.0.1/x failed after 3 tries "
-                                                r"\(connection failed\)$"):
+                                                r"\(connection refused\)$"):
         await dead.get("x")
 
 

@@ -11,7 +11,7 @@ import aiohttp
 import pytest
 from pydantic import SecretStr
 
-from bot.errors import SourceUnavailable
+from bot.errors import SourceOutOfReach, SourceUnavailable
 from bot.retry import RetryPolicy
 from bot.signals.x import XRecentSearch
 from tests.fakes.social_corpus import Corpus
@@ -65,13 +65,15 @@ async def test_every_tweet_once_paged_with_next_token(session: aiohttp.ClientSes
         assert m.author_handle == post.author and m.language == "en"
 
 
-async def test_a_window_older_than_seven_days_is_refused_without_asking(
+async def test_a_window_older_than_seven_days_is_out_of_reach_without_asking(
     session: aiohttp.ClientSession,
 ) -> None:
     async with SocialServers(corpus(10), now=NOW).running() as fake:
         x = client(session, fake, now=NOW + dt.timedelta(days=9))
-        with pytest.raises(SourceUnavailable, match="last 7 days"):
+        with pytest.raises(SourceOutOfReach, match=r"reaches back 7 days: .* is out of reach"
+                           ) as err:
             await collect(x, START, END)
+        assert not isinstance(err.value, SourceUnavailable)  # a coverage note, not a failure
         assert fake.log == []
 
 

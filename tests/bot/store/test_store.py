@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
+import pytest
+
 from bot.models import Delivery, Subscription
 from bot.store import Store
 from tests import factories
@@ -78,3 +80,21 @@ async def test_migrations_are_idempotent(any_store_url: str) -> None:
     again = await Store.open(any_store_url)
     assert await again.digest_dates() == []
     await again.close()
+
+
+async def test_provenance_round_trips_and_the_sample_is_refused(any_store: Store) -> None:
+    at = dt.datetime(2021, 8, 7, 9, 15, tzinfo=dt.UTC)
+    d = dataclasses.replace(factories.digest(), status="partial", sources=("hn",),
+                            failed_sources=("hf",), asked=("hn", "hf"), retry_at=at, attempts=2,
+                            coverage=("X's recent search reaches back 7 days: 2021-08-06 is "
+                                      "out of reach",))
+    await any_store.save_digest(d)
+    assert await any_store.get_digest(d.date) == d
+    assert await any_store.partial_dates(due_by=at - dt.timedelta(seconds=1)) == []
+    assert await any_store.partial_dates(due_by=at) == [(d.date, at)]
+    later = at + dt.timedelta(hours=1)
+    await any_store.set_retry(d.date, later, 3)
+    got = await any_store.get_digest(d.date)
+    assert got is not None and (got.retry_at, got.attempts) == (later, 3)
+    with pytest.raises(ValueError, match="never stored"):
+        await any_store.save_digest(dataclasses.replace(d, status="sample"))

@@ -62,7 +62,7 @@ class Web:
 
 
 async def serve(settings: Settings) -> AsyncIterator[Web]:
-    core = await Core.open(settings, load_sample=False)
+    core = await Core.open(settings)
     web_app, _ = await build_web_app(core, settings)
     server = TestServer(web_app, host="127.0.0.1")
     await server.start_server()

@@ -41,8 +41,7 @@ def live_api(archive_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
     state: dict[str, object] = {}
 
     async def start() -> None:
-        core = await Core.open(Settings(database_url=f"sqlite+aiosqlite:///{copy}"),
-                               load_sample=False)
+        core = await Core.open(Settings(database_url=f"sqlite+aiosqlite:///{copy}"))
         app, _ = await build_web_app(core, core.settings)
         runner = web.AppRunner(app)
         await runner.setup()

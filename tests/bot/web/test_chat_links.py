@@ -16,6 +16,7 @@ from bot.publish import publish
 from bot.settings import Settings
 from bot.store import Store
 from tests.adapters.slack.helpers import sample_digest
+from tests.fakes.digests import store_sample
 from tests.fakes.discord_api import TEXT_CHANNEL_ID, TOKEN, running_fake_discord
 from tests.fakes.discord_api import sample_digest as discord_digest
 from tests.fakes.slack_api import BOT_TOKEN, fake_slack
@@ -73,6 +74,8 @@ async def test_hot_answers_carry_the_link(tmp_path: Path) -> None:
     for public, expected in ((PUBLIC, DAY_URL), (None, "")):
         core = await Core.open(Settings(database_url=url, public_url=public))
         try:
+            if not await core.store.digest_dates():
+                await store_sample(core.store)
             answer = await core.answer(Command("hot", ("2021-08-06",), "slack", "C9"))
             assert answer.digest is not None and answer.digest.web_url == expected
         finally:

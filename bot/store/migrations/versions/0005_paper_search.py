@@ -1,7 +1,7 @@
 """full-text search over papers: SQLite FTS5 table kept by triggers, PostgreSQL tsvector
 
 Revision ID: 0005
-Revises: 0002
+Revises: 0004
 Create Date: 2026-11-27
 
 SQLite: `papers_fts`, an external-content FTS5 table over papers (title, authors,
@@ -13,7 +13,7 @@ configuration; title weight A, authors B, abstract C) with a GIN index.
 from alembic import op
 
 revision = "0005"
-down_revision = "0002"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
