@@ -27,6 +27,7 @@ from bot.arxiv.client import ArxivApi
 from bot.arxiv.days import announced_at
 from bot.arxiv.listing import Listing, fetch_listing, record_observation
 from bot.arxiv.pacing import ArxivPacer
+from bot.counting import META_COUNTING, META_NORMALISATION, META_WEIGHTS, FairRules
 from bot.errors import ArxivUnavailable, BuildError, EmptyListing, NoAnnouncement, SourceUnavailable
 from bot.models import BuildResult, Digest, Mention
 from bot.ranking import hot, ranked_papers, tally
@@ -46,6 +47,23 @@ ARXIV = "arxiv"
 Progress = Callable[[str, str, int], None]
 # Builds the digest of one past day from the sources with history and saves it in the store.
 Builder = Callable[[Store, dt.date], Awaitable[BuildResult]]
+
+
+def fair_rules(settings: Settings) -> FairRules:
+    """The fair-counting rules the settings ask for (`PLAIN` with fair counting off;
+    the self-post rule applies either way)."""
+    if not settings.fair_counting:
+        return FairRules(one_account_once=False, auto_rule=False,
+                         count_self_posts=settings.count_self_posts)
+    return FairRules(
+        one_account_once=True,
+        auto_posters=frozenset(settings.auto_posters),
+        auto_rule=settings.auto_poster_rule,
+        auto_min_papers=settings.auto_poster_min_papers,
+        auto_max_attention=settings.auto_poster_max_attention,
+        auto_factor=settings.auto_poster_factor,
+        count_self_posts=settings.count_self_posts,
+    )
 
 
 def mention_window(date: dt.date, now: dt.datetime | None = None) -> TimeWindow:
@@ -153,8 +171,10 @@ async def build_digest(
     if day.via == "oai":
         notes.append("the arXiv API failed: the listing came from OAI-PMH, which no longer "
                      "lists papers revised since that day")
-    tallies = hot(tally(mentions, listed=day.papers, weights=settings.source_weights),
-                  settings.min_score)
+    rules = fair_rules(settings)
+    all_tallies = tally(mentions, listed=day.papers, weights=settings.source_weights,
+                        rules=rules, normalisation=settings.source_normalisation)
+    tallies = hot(all_tallies, settings.min_score)
     papers = dict(day.papers)
     if day.via == "rss" and tallies:  # the feed has no primary category: ask the API
         try:
@@ -178,9 +198,13 @@ async def build_digest(
             "listing_via": day.via,
             "mentions": str(len(mentions)),
             "window": f"{window.start.isoformat()}/{window.end.isoformat()}",
+            META_COUNTING: rules.describe(),
+            META_NORMALISATION: settings.source_normalisation,
+            META_WEIGHTS: ", ".join(f"{k} x{v:g}" for k, v in
+                                    sorted(settings.source_weights.items())) or "all 1",
         }.items())),
     )
-    await store.save_digest(digest)
+    await store.save_digest(digest, counted={t.arxiv_id: t.posts for t in tallies})
     notes.insert(0, f"built {date.isoformat()} from {used_line(digest)}: "
                     f"{len(day.papers)} papers listed, {len(mentions)} posts, "
                     f"{len(digest.papers)} hot")

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from bot.models import Digest, RankedPaper
-
-SOURCE_LABELS = {"x": "X", "bluesky": "Bluesky", "hn": "Hacker News", "hf": "Hugging Face"}
+from bot.models import SOURCE_LABELS, Digest, RankedPaper
 
 
 def shorten(text: str, limit: int, ellipsis: str = "…") -> str:

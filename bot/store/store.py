@@ -4,7 +4,7 @@ subscriptions, the delivery ledger and a small key/value table for the scheduler
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +14,16 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.sql.elements import ColumnElement
 
-from bot.models import Delivery, Digest, Mention, Paper, RankedPaper, SourceCount, Subscription
+from bot.models import (
+    CountedPost,
+    Delivery,
+    Digest,
+    Mention,
+    Paper,
+    RankedPaper,
+    SourceCount,
+    Subscription,
+)
 from bot.store import schema as t
 from bot.store.migrate import upgrade
 
@@ -135,10 +144,32 @@ class Store:
         return out
 
     # --- digests -------------------------------------------------------------------
-    async def save_digest(self, digest: Digest) -> None:
-        """Store a digest, replacing any stored for that date, in one transaction."""
+    async def save_digest(
+        self, digest: Digest, *, counted: Mapping[str, Sequence[CountedPost]] | None = None
+    ) -> None:
+        """Store a digest, replacing any stored for that date, in one transaction.
+        `counted`: arXiv id -> every post linking that paper as it was counted (for
+        `explain`); the posts stored for the date before are replaced either way."""
         async with self.engine.begin() as conn:
             await self._save_digest(conn, digest)
+            if counted:
+                await self._save_counted(conn, digest, counted)
+
+    async def _save_counted(self, conn: AsyncConnection, d: Digest,
+                            counted: Mapping[str, Sequence[CountedPost]]) -> None:
+        listed = {rp.paper.arxiv_id for rp in d.papers}
+        posts = [c for arxiv_id, cs in counted.items() if arxiv_id in listed for c in cs]
+        mention_rows = {(c.mention.source, c.mention.url): self._mention_row(c.mention)
+                        for c in posts}
+        await self._upsert(conn, t.mentions, list(mention_rows.values()), ["source", "url"])
+        rows = [
+            {"date": d.date, "arxiv_id": c.arxiv_id, "source": c.mention.source,
+             "url": c.mention.url, "reposts": c.mention.reposts, "likes": c.mention.likes,
+             "factor": c.factor, "points": c.points, "rule": c.rule, "reason": c.reason}
+            for c in posts
+        ]
+        for i in range(0, len(rows), 500):
+            await conn.execute(t.digest_posts.insert(), rows[i : i + 500])
 
     async def save_digests(self, digests: Iterable[Digest]) -> None:
         async with self.engine.begin() as conn:
@@ -146,6 +177,7 @@ class Store:
                 await self._save_digest(conn, d)
 
     async def _save_digest(self, conn: AsyncConnection, d: Digest) -> None:
+        await conn.execute(delete(t.digest_posts).where(t.digest_posts.c.date == d.date))
         await conn.execute(delete(t.digest_mentions).where(t.digest_mentions.c.date == d.date))
         await conn.execute(delete(t.digest_papers).where(t.digest_papers.c.date == d.date))
         await self._upsert(
@@ -181,7 +213,7 @@ class Store:
                 "score": rp.score,
                 "reposts": rp.reposts,
                 "likes": rp.likes,
-                "by_source": [[s.source, s.reposts, s.likes] for s in rp.by_source],
+                "by_source": source_counts_json(rp.by_source),
                 "paper": self._paper_row(rp.paper),  # as listed that day
             }
             for rp in d.papers
@@ -226,7 +258,7 @@ class Store:
                 reposts=r["dp_reposts"],
                 likes=r["dp_likes"],
                 mentions=tuple(shown),
-                by_source=tuple(SourceCount(s, rp, lk) for s, rp, lk in r["by_source"]),
+                by_source=source_counts(r["by_source"]),
             ))
             shown = []
         return Digest(
@@ -272,6 +304,7 @@ class Store:
             "paused": sub.paused,
             "pause_reason": sub.pause_reason,
             "created_at": sub.created_at or _now(),
+            "cadences": list(sub.cadences),
         }
         async with self.engine.begin() as conn:
             await self._upsert(
@@ -373,6 +406,24 @@ class Store:
             await self._upsert(conn, t.kv, [{"key": key, "value": value}], ["key"])
 
 
+def source_counts_json(counts: Iterable[SourceCount]) -> list[list[Any]]:
+    """`digest_papers.by_source`: [source, reposts, likes] (the blog's archive), plus
+    [posts, score] when they are known (built digests)."""
+    return [[s.source, s.reposts, s.likes] if not s.posts and s.score is None
+            else [s.source, s.reposts, s.likes, s.posts, s.score] for s in counts]
+
+
+def source_counts(rows: Iterable[Sequence[Any]]) -> tuple[SourceCount, ...]:
+    """The inverse of `source_counts_json` (3- and 5-element rows)."""
+    out = []
+    for row in rows:
+        source, reposts, likes, *more = row
+        posts, score = (int(more[0]), None if more[1] is None else float(more[1])) \
+            if len(more) >= 2 else (0, None)
+        out.append(SourceCount(str(source), int(reposts), int(likes), posts, score))
+    return tuple(out)
+
+
 def _is_channel(platform: str, channel: str) -> ColumnElement[bool]:
     return (t.subscriptions.c.platform == platform) & (t.subscriptions.c.channel == channel)
 
@@ -447,4 +498,5 @@ def _subscription(r: Any) -> Subscription:
         paused=bool(r["paused"]),
         pause_reason=r["pause_reason"],
         created_at=r["created_at"],
+        cadences=tuple(r["cadences"] or ("daily",)),
     )

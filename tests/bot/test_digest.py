@@ -72,14 +72,22 @@ async def world() -> AsyncIterator[World]:
     await arxiv.close()
 
 
-def expected_scores(w: World, sources: tuple[str, ...]) -> dict[str, int]:
+def expected_scores(w: World, sources: tuple[str, ...], *, fair: bool = True
+                    ) -> dict[str, int]:
+    """Scores computed from the corpus itself. `fair`: each account once per paper and
+    source, with its most engaged post (the corpus has no auto-posters and no authors
+    posting their own papers); else every post in full (the seed's rule)."""
     listed = {p.paper.arxiv_id for p in w.arxiv.papers if p.announce_type != "replace"
               and any(c.startswith("cs.") or c == "stat.ML" for c in p.paper.categories)}
-    scores: dict[str, int] = {}
+    best: dict[tuple[str, str, str], int] = {}
     for source in sources:
         for post in w.corpus.expected(source, WINDOW.start, WINDOW.end).values():
             for i in set(post.arxiv_ids) & listed:
-                scores[i] = scores.get(i, 0) + post.likes + post.reposts
+                key = (i, source, post.author.lower() if fair else post.url)
+                best[key] = max(best.get(key, 0), post.likes + post.reposts)
+    scores: dict[str, int] = {}
+    for (i, _, _), attention in best.items():
+        scores[i] = scores.get(i, 0) + attention
     return scores
 
 
@@ -100,10 +108,25 @@ async def test_full_build_ranks_every_source_and_stores(
     assert sum(s.reposts + s.likes for s in top.by_source) == top.score
     assert await sqlite_store.get_digest(DAY) == d
     assert "120 papers listed" in result.notes[0]
+    assert d.meta_value("counting").startswith("one account once per paper and source")
     # it is still the feed's day but this fake feed is empty (like on a holiday): one API
     # search page follows, and no id_list requests (the search carries the metadata)
     assert [(r.method, r.path) for r in world.arxiv.log] == [
         ("GET", "/rss/cs+stat.ML"), ("GET", "/api/query")]
+
+
+async def test_fair_counting_off_counts_every_post_like_the_seed(
+    world: World, sqlite_store: Store
+) -> None:
+    settings = world.settings.model_copy(update={"fair_counting": False})
+    result = await build_digest(DAY, settings=settings, session=world.session,
+                                store=sqlite_store, sources=world.sources(), now=NOW)
+    scores = expected_scores(world, ("x", "bluesky", "hn", "hf"), fair=False)
+    fair = expected_scores(world, ("x", "bluesky", "hn", "hf"))
+    assert scores != fair  # the corpus has accounts posting a paper more than once
+    assert [(-p.score, p.paper.arxiv_id) for p in result.digest.papers] == sorted(
+        (-s, i) for i, s in scores.items() if s >= 50)
+    assert result.digest.meta_value("counting") == "every post counted in full (the seed's rule)"
 
 
 async def test_a_failing_source_is_recorded_and_the_rest_still_count(
