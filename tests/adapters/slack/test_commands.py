@@ -98,7 +98,7 @@ async def test_hot_latest_posts_parent_and_eleven_replies_in_rank_order(served: 
     digest = await served.core.store.get_digest(sample_digest(1).date)
     assert digest is not None
     for i, (msg, p) in enumerate(zip(thread[1:], digest.papers, strict=True), start=1):
-        assert msg["text"].startswith(f"{i}. {' '.join(p.paper.title.split())}")
+        assert msg["text"].startswith(f"{i}. {p.paper.title} (score ")  # spacing as listed
     assert reply_titles(served.slack, "C123")[0].startswith("1. Sketch Your Own GAN")
     assert served.slack.responses == []  # nothing ephemeral on success
 
