@@ -14,9 +14,10 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from bot.arxiv.taxonomy import taxonomy
-from bot.dates import LATEST, looks_like_date, parse_date
+from bot.dates import LATEST, looks_like_date, looks_like_window, parse_date
 from bot.errors import BadDateError, UnknownCategoryError, UsageError
 from bot.filters import by_categories, view
+from bot.lookup import resolve_window, window_for
 from bot.models import Answer, Command, Digest, Subscription
 from bot.render.common import paper_count
 from bot.store import Store
@@ -36,6 +37,8 @@ HELP = """*Hot Papers* — the arXiv papers everyone is talking about.
 `/hot` the latest digest (this channel's categories if it has a subscription)
 `/hot 2021-08-06` a past day · `/hot yesterday` · `/hot 2021-08-06 cs.CV` one or more categories
 `/hot 2021-08-06 all` everything, ignoring this channel's subscription
+`/hot week` · `/hot month` the top papers of the latest week or month · `/hot 2021-W31` \
+`/hot 2021-08` a past one (each paper once, with its best day)
 `/hot subscribe cs.LG stat.ML` daily digest here for these categories
     (`cs` = all of cs; no category = everything)
     filters: `keyword:diffusion` `-keyword:survey` `author:Hinton` `-author:Doe` `min:100` `max:10`
@@ -77,18 +80,23 @@ async def handle(core: Core, command: Command) -> Answer:
 
 async def _hot(core: Core, command: Command, args: Sequence[str]) -> Answer:
     date_word: str | None = None
+    window_word: str | None = None
     show_all = False
     categories: list[str] = []
     for word in args:
         low = word.lower()
         if low in ("all", "everything"):
             show_all = True
-        elif looks_like_date(word):
-            if date_word is not None:
+        elif looks_like_window(word) or looks_like_date(word):
+            if date_word is not None or window_word is not None:
                 raise UsageError(
-                    f"Two dates ('{date_word}' and '{word}'); ask for one day, e.g. /hot 2021-08-06"
+                    f"Two dates ('{date_word or window_word}' and '{word}'); ask for one day "
+                    "or one window, e.g. /hot 2021-08-06 or /hot 2021-W31"
                 )
-            date_word = word
+            if looks_like_window(word):
+                window_word = word
+            else:
+                date_word = word
         else:
             try:
                 taxonomy().expand(word)
@@ -99,8 +107,11 @@ async def _hot(core: Core, command: Command, args: Sequence[str]) -> Answer:
                     f"I don't understand '{word}'; type /hot help, or /hot 2021-08-06 cs.CV"
                 ) from exc
             categories.append(word)
-    digest, notes = await digest_for(core, date_word)
-    date = digest.date
+    if window_word is not None:
+        window = await resolve_window(core.store, window_word)
+        digest, notes = await window_for(core.store, core.settings, window)
+    else:
+        digest, notes = await digest_for(core, date_word)
     full = digest
     if categories:
         digest = by_categories(digest, categories)
@@ -110,9 +121,10 @@ async def _hot(core: Core, command: Command, args: Sequence[str]) -> Answer:
             digest = view(digest, sub)
     if not digest.papers and full.papers:
         scope = ", ".join(categories) if categories else "this channel's subscription"
+        when = f"in {full.period}" if full.window else f"on {full.period}"
         return Answer(
-            text=(f"No papers for {scope} on {date} (the full digest has "
-                  f"{paper_count(len(full.papers))}); type /hot {date} all to see it."),
+            text=(f"No papers for {scope} {when} (the full digest has "
+                  f"{paper_count(len(full.papers))}); type /hot {full.key} all to see it."),
             ephemeral=True,
             notes=notes,
         )

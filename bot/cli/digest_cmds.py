@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from enum import StrEnum
 from typing import Annotated
@@ -12,8 +13,11 @@ from rich.table import Table
 from bot.arxiv.taxonomy import taxonomy
 from bot.cli.app import app, db_app, fail, open_core, out, run
 from bot.commands import digest_for
+from bot.dates import looks_like_window, parse_date, window_between
+from bot.errors import UsageError
 from bot.filters import by_categories
-from bot.models import Digest
+from bot.lookup import resolve_window, window_for
+from bot.models import Digest, Window
 
 
 class Format(StrEnum):
@@ -35,9 +39,29 @@ def render(digest: Digest, fmt: Format) -> str | None:
     return None
 
 
+def _day(word: str, option: str) -> dt.date:
+    value = parse_date(word)
+    if not isinstance(value, dt.date):
+        raise UsageError(f"{option} needs a day like 2021-08-02, not '{word}'")
+    return value
+
+
+def _range(start: str | None, end: str | None) -> Window | None:
+    """The window of `--from`/`--to` (both needed), or None."""
+    if start is None and end is None:
+        return None
+    if start is None or end is None:
+        raise UsageError("give both --from and --to, e.g. --from 2021-08-02 --to 2021-08-06")
+    return window_between(_day(start, "--from"), _day(end, "--to"))
+
+
 @app.command()
 def digest(
-    date: Annotated[str, typer.Argument(help="YYYY-MM-DD, today, yesterday or latest")] = "latest",
+    date: Annotated[str, typer.Argument(
+        help="YYYY-MM-DD, today, yesterday, latest; a window: 2021-W31, 2021-08, week, month"
+    )] = "latest",
+    start: Annotated[str | None, typer.Option("--from", help="a window's first day")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="a window's last day")] = None,
     category: Annotated[
         list[str] | None,
         typer.Option("--category", "-c", help="keep papers in this category or archive (cs)"),
@@ -48,11 +72,22 @@ def digest(
         bool, typer.Option(help="build a missing past day from the live sources")
     ] = True,
 ) -> None:
-    """Print the Hot Papers digest of one announcement day."""
+    """Print the Hot Papers digest of one announcement day, or of a week, a month or
+    any span of days (--from/--to): each paper once, with its best day."""
 
     async def go() -> None:
-        async with open_core(with_builder=build) as core:
-            found, notes = await digest_for(core, date, ask="hotpapers digest")
+        window = _range(start, end)
+        if window is not None and date != "latest":
+            raise UsageError(f"ask for a day ('{date}') or --from/--to, not both")
+        async with open_core(with_builder=build and window is None
+                             and not looks_like_window(date)) as core:
+            if window is None and looks_like_window(date):
+                window = await resolve_window(core.store, date)
+            if window is not None:
+                found, notes = await window_for(core.store, core.settings, window,
+                                                ask="hotpapers digest")
+            else:
+                found, notes = await digest_for(core, date, ask="hotpapers digest")
             view = by_categories(found, category or ())
             if top is not None:
                 view = view.with_papers(view.papers[:top], renumber=False)

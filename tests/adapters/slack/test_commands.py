@@ -85,6 +85,17 @@ def reply_titles(slack: FakeSlack, channel: str) -> list[str]:
     return [m["text"] for m in slack.thread(channel)[1:]]
 
 
+async def test_hot_week_posts_the_window_as_a_thread(served: Served) -> None:
+    await served.hot_ok("2021-W31")
+    await until(lambda: len(served.slack.thread("C123")) == 12)
+    parent, first = served.slack.thread("C123")[:2]
+    assert parent["text"] == "Hot Papers of the week 2021-W31: 11 papers (cs, stat.ML)"
+    assert parent["blocks"][0]["text"]["text"] == "Hot Papers of the week 2021-W31"
+    assert "1 stored day, 2021-08-06 to 2021-08-06" in str(parent["blocks"])
+    assert first["text"].startswith("1. Sketch Your Own GAN (score 2,842 · X 2,597 reposts")
+    assert "listed 2021-08-06" in str(first["blocks"])
+
+
 async def test_hot_latest_posts_parent_and_eleven_replies_in_rank_order(served: Served) -> None:
     took = await served.hot_ok("")
     assert took < 3.0  # acked within Slack's 3 seconds
