@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from bot.core import Core
 
 SUBCOMMANDS = ("subscribe", "unsubscribe", "subscriptions", "help", "categories")
+CADENCES = ("daily", "weekly", "monthly")
 FILTER_KEYS = {
     "keyword": "include_keywords",
     "-keyword": "exclude_keywords",
@@ -40,6 +41,8 @@ HELP = """*Hot Papers* — the arXiv papers everyone is talking about.
 `/hot week` · `/hot month` the top papers of the latest week or month · `/hot 2021-W31` \
 `/hot 2021-08` a past one (each paper once, with its best day)
 `/hot subscribe cs.LG stat.ML` daily digest here for these categories
+    (add `weekly`: the past week every Monday, `monthly`: the past month on its first
+    announcement day, instead of or with `daily`)
     (`cs` = all of cs; no category = everything)
     filters: `keyword:diffusion` `-keyword:survey` `author:Hinton` `-author:Doe` `min:100` `max:10`
 `/hot unsubscribe cs.LG` stop one category · `/hot unsubscribe` stop the daily digest here
@@ -194,10 +197,14 @@ def parse_subscription_words(
     cats = list(base.categories)
     lists: dict[str, list[str]] = {f: list(getattr(base, f)) for f in FILTER_KEYS.values()}
     min_score, max_papers = base.min_score, base.max_papers
+    cadences: list[str] = []
     for word in words:
         key, sep, value = word.partition(":")
         key = key.lower()
-        if sep and key in FILTER_KEYS:
+        if not sep and key in CADENCES:
+            if key not in cadences:
+                cadences.append(key)
+        elif sep and key in FILTER_KEYS:
             if not value:
                 raise UsageError(f"'{word}' has no value; type it like {key}:diffusion")
             target = lists[FILTER_KEYS[key]]
@@ -227,7 +234,14 @@ def parse_subscription_words(
         exclude_keywords=tuple(lists["exclude_keywords"]),
         include_authors=tuple(lists["include_authors"]),
         exclude_authors=tuple(lists["exclude_authors"]),
+        cadences=tuple(c for c in CADENCES if c in cadences) or base.cadences,
     )
+
+
+def cadence_words(sub: Subscription) -> str:
+    """`daily`, `weekly`, `daily and monthly` ..."""
+    names = [c for c in CADENCES if c in sub.cadences] or ["daily"]
+    return " and ".join([", ".join(names[:-1]), names[-1]] if len(names) > 1 else names)
 
 
 def describe(sub: Subscription) -> str:
@@ -257,8 +271,8 @@ async def _subscriptions(store: Store, command: Command) -> Answer:
                   "daily digest for a category (or /hot subscribe for everything)."),
             ephemeral=True,
         )
-    return Answer(text=f"This channel gets the daily Hot Papers for {describe(sub)}.",
-                  ephemeral=True)
+    return Answer(text=f"This channel gets the {cadence_words(sub)} Hot Papers for "
+                       f"{describe(sub)}.", ephemeral=True)
 
 
 async def _subscribe(store: Store, command: Command, args: Sequence[str]) -> Answer:
@@ -269,8 +283,8 @@ async def _subscribe(store: Store, command: Command, args: Sequence[str]) -> Ans
     if old is not None and old.paused:
         base = dataclasses.replace(base, paused=False, pause_reason="")
     new = await store.save_subscription(parse_subscription_words(args, base))
-    return Answer(text=f"This channel now gets the daily Hot Papers for {describe(new)}.",
-                  ephemeral=True)
+    return Answer(text=f"This channel now gets the {cadence_words(new)} Hot Papers for "
+                       f"{describe(new)}.", ephemeral=True)
 
 
 async def _unsubscribe(store: Store, command: Command, args: Sequence[str]) -> Answer:
@@ -279,9 +293,21 @@ async def _unsubscribe(store: Store, command: Command, args: Sequence[str]) -> A
         return _error("This channel has no subscription; nothing to stop. "
                       "Type /hot subscribe cs.LG to start one.")
     words = [a for a in args if a.lower() != "all"]
+    stop = [w.lower() for w in words if w.lower() in CADENCES]
+    words = [w for w in words if w.lower() not in CADENCES]
+    if stop and not words:  # `/hot unsubscribe weekly`: that cadence only
+        kept = tuple(c for c in old.cadences if c not in stop)
+        if kept == old.cadences:
+            return _error(f"This channel doesn't get the {' or '.join(stop)} Hot Papers; it "
+                          f"gets the {cadence_words(old)} ones. Type /hot subscriptions.")
+        if kept:
+            new = await store.save_subscription(dataclasses.replace(old, cadences=kept))
+            return Answer(text=f"This channel now gets the {cadence_words(new)} Hot Papers "
+                               f"for {describe(new)}.", ephemeral=True)
     if not words:
         await store.delete_subscription(command.platform, command.channel)
-        return Answer(text="This channel no longer gets the daily Hot Papers.", ephemeral=True)
+        return Answer(text=f"This channel no longer gets the {cadence_words(old)} Hot Papers.",
+                      ephemeral=True)
     tax = taxonomy()
     drop = {w if tax.is_archive(w) else tax.canonical(w) for w in words}
     missing = drop - set(old.categories)
@@ -294,7 +320,7 @@ async def _unsubscribe(store: Store, command: Command, args: Sequence[str]) -> A
     if not left:
         await store.delete_subscription(command.platform, command.channel)
         return Answer(text=("That was the last category: this channel no longer gets the "
-                            "daily Hot Papers."), ephemeral=True)
+                            f"{cadence_words(old)} Hot Papers."), ephemeral=True)
     new = await store.save_subscription(dataclasses.replace(old, categories=left))
-    return Answer(text=f"This channel now gets the daily Hot Papers for {describe(new)}.",
-                  ephemeral=True)
+    return Answer(text=f"This channel now gets the {cadence_words(new)} Hot Papers for "
+                       f"{describe(new)}.", ephemeral=True)
