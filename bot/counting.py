@@ -134,25 +134,34 @@ def count_posts(
     points first. Only papers in `papers` count when it is given. `mentions` must be
     unique per post (`bot.ranking.unique_mentions`)."""
     posts = list(mentions)
-    autos = auto_posters(posts, rules) if not rules.is_plain else {}
+    plain = rules.is_plain
+    autos = {} if plain else auto_posters(posts, rules)
+    accounts = {} if plain else {id(m): account(m) for m in posts}
     best: dict[tuple[str, str, str], Mention] = {}
-    out: dict[str, list[CountedPost]] = defaultdict(list)
+    linked: dict[str, list[Mention]] = defaultdict(list)
     for m in posts:
         for arxiv_id in dict.fromkeys(m.arxiv_ids):
             if papers is not None and arxiv_id not in papers:
                 continue
-            key = (arxiv_id, m.source, account(m))
+            linked[arxiv_id].append(m)
             if rules.one_account_once:
+                key = (arxiv_id, m.source, accounts[id(m)])
                 old = best.get(key)
                 if old is None or _more_engaged(m, old):
                     best[key] = m
-            out[arxiv_id].append(CountedPost(arxiv_id, m))
-    for arxiv_id, counted in out.items():
-        paper = papers.get(arxiv_id) if papers is not None else None
-        authors = {person_key(a) for a in paper.authors} if paper else set()
-        counted[:] = sorted((_rule(c, best, autos, authors, rules) for c in counted),
-                            key=lambda c: (-c.points, -c.mention.attention, c.mention.url))
-    return dict(out)
+    out: dict[str, list[CountedPost]] = {}
+    for arxiv_id, ms in linked.items():
+        if plain:
+            counted = [CountedPost(arxiv_id, m, 1.0, float(m.attention)) for m in ms]
+        else:
+            paper = papers.get(arxiv_id) if papers is not None else None
+            authors = {person_key(a) for a in paper.authors} \
+                if paper and not rules.count_self_posts else set()
+            counted = [_rule(arxiv_id, m, accounts[id(m)], best, autos, authors, rules)
+                       for m in ms]
+        counted.sort(key=lambda c: (-c.points, -c.mention.attention, c.mention.url))
+        out[arxiv_id] = counted
+    return out
 
 
 def _more_engaged(m: Mention, old: Mention) -> bool:
@@ -164,24 +173,22 @@ def _more_engaged(m: Mention, old: Mention) -> bool:
     return (a, m.url) < (b, old.url)
 
 
-def _rule(c: CountedPost, best: Mapping[tuple[str, str, str], Mention],
+def _rule(arxiv_id: str, m: Mention, who: str, best: Mapping[tuple[str, str, str], Mention],
           autos: Mapping[tuple[str, str], str], authors: set[str], rules: FairRules
           ) -> CountedPost:
-    m = c.mention
-    full = CountedPost(c.arxiv_id, m, 1.0, float(m.attention))
     if rules.one_account_once:
-        kept = best[(c.arxiv_id, m.source, account(m))]
+        kept = best[(arxiv_id, m.source, who)]
         if kept is not m:
-            return CountedPost(c.arxiv_id, m, 0.0, 0.0, SAME_ACCOUNT,
+            return CountedPost(arxiv_id, m, 0.0, 0.0, SAME_ACCOUNT,
                                f"{_who(m)} already counts for this paper on "
                                f"{_label(m.source)} with its most engaged post ({kept.url})")
-    if not rules.count_self_posts and m.author_name and person_key(m.author_name) in authors:
-        return CountedPost(c.arxiv_id, m, 0.0, 0.0, SELF_POST,
+    if authors and m.author_name and person_key(m.author_name) in authors:
+        return CountedPost(arxiv_id, m, 0.0, 0.0, SELF_POST,
                            f"posted by {m.author_name}, an author of the paper "
                            "(HOTPAPERS_COUNT_SELF_POSTS=false)")
-    why = autos.get((m.source, account(m)))
+    why = autos.get((m.source, who))
     if why is not None:
         f = rules.auto_factor
-        return CountedPost(c.arxiv_id, m, f, f * m.attention, AUTO_POSTER,
+        return CountedPost(arxiv_id, m, f, f * m.attention, AUTO_POSTER,
                            f"{why}: counted at x{f:g}")
-    return full
+    return CountedPost(arxiv_id, m, 1.0, float(m.attention))

@@ -4,14 +4,13 @@ not) for one paper of one built digest."""
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 
 from sqlalchemy import select
 
-from bot.models import CountedPost, Digest
+from bot.models import CountedPost, Digest, Mention
 from bot.store import schema as t
-from bot.store.store import Store, _mention
+from bot.store.store import Store
 
 
 async def digests_between(store: Store, start: dt.date, end: dt.date) -> list[Digest]:
@@ -40,18 +39,15 @@ async def listing_dates(store: Store, arxiv_id: str) -> list[dt.date]:
 async def counted_posts(store: Store, date: dt.date, arxiv_id: str) -> tuple[CountedPost, ...]:
     """Every post that linked `arxiv_id` when the digest of `date` was built, as it was
     counted then (most points first); empty for imported digests, which kept none."""
-    dp, m = t.digest_posts, t.mentions
-    q = (
-        select(dp.c.reposts.label("day_reposts"), dp.c.likes.label("day_likes"), dp.c.factor,
-               dp.c.points, dp.c.rule, dp.c.reason, m)
-        .select_from(dp.join(m, (m.c.source == dp.c.source) & (m.c.url == dp.c.url)))
-        .where(dp.c.date == date, dp.c.arxiv_id == arxiv_id)
-    )
+    dp = t.digest_posts
+    q = select(dp).where(dp.c.date == date, dp.c.arxiv_id == arxiv_id)
     async with store.engine.connect() as conn:
         rows = (await conn.execute(q)).mappings().all()
     posts = [
-        CountedPost(arxiv_id, dataclasses.replace(_mention(r), reposts=r["day_reposts"],
-                                                  likes=r["day_likes"]),
+        CountedPost(arxiv_id, Mention(r["source"], r["url"], (arxiv_id,),
+                                      author_name=r["author_name"],
+                                      author_handle=r["author_handle"], reposts=r["reposts"],
+                                      likes=r["likes"]),
                     factor=r["factor"], points=r["points"], rule=r["rule"], reason=r["reason"])
         for r in rows
     ]

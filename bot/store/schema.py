@@ -113,9 +113,9 @@ digest_mentions = Table(
 )
 
 # Every post that linked a listed paper of a built digest, as it was counted that day
-# (what `hotpapers explain` lists): counted in full (factor 1), counted down (0 < factor
-# < 1) or not counted (factor 0), with the rule and the reason. The post itself is in
-# `mentions`; `reposts`/`likes` are its counts when this digest was built.
+# (what `hotpapers explain` lists): who posted it, its counts then, counted in full
+# (factor 1), counted down (0 < factor < 1) or not counted (factor 0), with the rule and
+# the reason. (Only the posts shown under a paper are kept whole, in `mentions`.)
 digest_posts = Table(
     "digest_posts",
     metadata,
@@ -123,6 +123,8 @@ digest_posts = Table(
     Column("arxiv_id", String(64), primary_key=True),
     Column("source", String(32), primary_key=True),
     Column("url", String(512), primary_key=True),
+    Column("author_handle", Text, nullable=False, server_default=""),
+    Column("author_name", Text, nullable=False, server_default=""),
     Column("reposts", Integer, nullable=False),
     Column("likes", Integer, nullable=False),
     Column("factor", Float, nullable=False),

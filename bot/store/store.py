@@ -158,18 +158,16 @@ class Store:
     async def _save_counted(self, conn: AsyncConnection, d: Digest,
                             counted: Mapping[str, Sequence[CountedPost]]) -> None:
         listed = {rp.paper.arxiv_id for rp in d.papers}
-        posts = [c for arxiv_id, cs in counted.items() if arxiv_id in listed for c in cs]
-        mention_rows = {(c.mention.source, c.mention.url): self._mention_row(c.mention)
-                        for c in posts}
-        await self._upsert(conn, t.mentions, list(mention_rows.values()), ["source", "url"])
         rows = [
             {"date": d.date, "arxiv_id": c.arxiv_id, "source": c.mention.source,
-             "url": c.mention.url, "reposts": c.mention.reposts, "likes": c.mention.likes,
-             "factor": c.factor, "points": c.points, "rule": c.rule, "reason": c.reason}
-            for c in posts
+             "url": c.mention.url, "author_handle": c.mention.author_handle,
+             "author_name": c.mention.author_name, "reposts": c.mention.reposts,
+             "likes": c.mention.likes, "factor": c.factor, "points": c.points,
+             "rule": c.rule, "reason": c.reason}
+            for arxiv_id, cs in counted.items() if arxiv_id in listed for c in cs
         ]
-        for i in range(0, len(rows), 500):
-            await conn.execute(t.digest_posts.insert(), rows[i : i + 500])
+        for i in range(0, len(rows), 1000):
+            await conn.execute(t.digest_posts.insert(), rows[i : i + 1000])
 
     async def save_digests(self, digests: Iterable[Digest]) -> None:
         async with self.engine.begin() as conn:

@@ -103,6 +103,7 @@ async def test_counted_posts_breakdown_and_cadences_round_trip(any_store: Store)
     assert [(c.mention.url, c.factor, c.rule, c.reason) for c in posts] == [
         (m.url, 1.0, "", ""), (dup.url, 0.0, SAME_ACCOUNT, "already counts")]
     assert posts[1].mention.likes == 3 and posts[1].mention.author_handle == m.author_handle
+    assert posts[1].mention.author_name == m.author_name
     assert await counted_posts(any_store, d.date, "9999.99999") == ()
     assert await listing_dates(any_store, top.paper.arxiv_id) == [d.date]
     assert [x.date for x in await digests_between(any_store, d.date, d.date)] == [d.date]

@@ -23,6 +23,8 @@ def upgrade() -> None:
         sa.Column("arxiv_id", sa.String(64), primary_key=True),
         sa.Column("source", sa.String(32), primary_key=True),
         sa.Column("url", sa.String(512), primary_key=True),
+        sa.Column("author_handle", sa.Text, nullable=False, server_default=""),
+        sa.Column("author_name", sa.Text, nullable=False, server_default=""),
         sa.Column("reposts", sa.Integer, nullable=False),
         sa.Column("likes", sa.Integer, nullable=False),
         sa.Column("factor", sa.Float, nullable=False),
