@@ -20,6 +20,7 @@ from bot.filters import by_categories, view
 from bot.lookup import resolve_window, window_for
 from bot.models import Answer, Command, Digest, Subscription
 from bot.render.common import paper_count
+from bot.render.links import day_url
 from bot.store import Store
 
 if TYPE_CHECKING:
@@ -162,6 +163,9 @@ async def digest_for(
             from exc
     if digest is None:
         raise UsageError(await _missing_date(store, date, ask))
+    if core.settings.public_url:
+        digest = dataclasses.replace(digest, web_url=day_url(core.settings.public_url,
+                                                               digest.date))
     return digest, notes
 
 

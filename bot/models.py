@@ -182,6 +182,9 @@ class Digest:
     # blog post's front matter values), as sorted (key, value) pairs.
     meta: tuple[tuple[str, str], ...] = ()
     window: Window | None = None
+    # The day's page on the web archive (HOTPAPERS_PUBLIC_URL set), linked from the chat
+    # messages; not stored: set by the publisher and the commands.
+    web_url: str = ""
 
     def meta_value(self, key: str, default: str = "") -> str:
         return dict(self.meta).get(key, default)

@@ -24,13 +24,14 @@ import hashlib
 import logging
 import secrets
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.chat import ChatAdapter
 from bot.errors import PermanentDeliveryError, TransientDeliveryError
 from bot.filters import view
 from bot.ledger import LedgerWriter
 from bot.models import Delivery, DeliveryRef, Digest, Subscription
+from bot.render.links import day_url
 from bot.store import Store
 
 log = logging.getLogger("hotpapers.publish")
@@ -202,10 +203,14 @@ async def publish(
     retries: int = 3,
     backoff: float = 1.0,
     sleep: Sleep = asyncio.sleep,
+    public_url: str | None = None,
 ) -> PublishReport:
     """Post `digest` (each channel's view of it) to every subscription not paused.
     `force` posts again even where the ledger says it was sent (a fresh set of keys).
-    `concurrency`: channels in flight per platform (one number, or per platform name)."""
+    `concurrency`: channels in flight per platform (one number, or per platform name).
+    `public_url`: the web archive's address; the parent messages link the day's page."""
+    if public_url:
+        digest = replace(digest, web_url=day_url(public_url, digest.date))
     generation = secrets.token_hex(4) if force else ""
     ledger = LedgerWriter(store)
     limits: dict[str, asyncio.Semaphore] = {}

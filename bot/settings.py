@@ -109,11 +109,25 @@ class Settings(BaseSettings):
     # discord.py follows per-route buckets itself; this caps all REST calls together
     # (Discord's global limit is 50 requests/s per bot; keep a 4% margin).
     discord_global_rate: float = 48.0
+    # HTTP interactions (`hotpapers serve` answers slash commands at /discord/interactions
+    # without a gateway connection): the application's public key and id.
+    discord_public_key: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("DISCORD_PUBLIC_KEY", "HOTPAPERS_DISCORD_PUBLIC_KEY"),
+    )
+    discord_application_id: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("DISCORD_APPLICATION_ID",
+                                      "HOTPAPERS_DISCORD_APPLICATION_ID"),
+    )
     discord_webhook_url: SecretStr | None = Field(
         default=None,
         validation_alias=AliasChoices("DISCORD_WEBHOOK_URL", "HOTPAPERS_DISCORD_WEBHOOK_URL"),
     )
     http_host: str = "0.0.0.0"
+    # Where `hotpapers serve`'s web archive is reachable from outside (absolute links in
+    # feeds, links from the chat messages to the day's page); unset: no links in chat.
+    public_url: str | None = Field(default=None, pattern=r"^https?://[^\s/]+(/\S*)?$")
     port: int = Field(default=3000, validation_alias=AliasChoices("PORT", "HOTPAPERS_PORT"))
 
     @classmethod

@@ -11,6 +11,7 @@ from bot.cli import (  # noqa: F401  (each module registers its commands on `app
     post_cmds,
     serve_cmds,
     service_cmds,
+    site_cmds,
 )
 from bot.cli.app import app
 

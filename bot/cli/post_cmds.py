@@ -72,6 +72,7 @@ async def _post(targets: list[tuple[str, str]], date_text: str, categories: tupl
                 subs.append(Subscription(
                     platform=platform, channel=channel, categories=categories,
                     workspace=known.workspace if known else ""))
-            return await publish(core.store, adapters, digest, subs, force=force)
+            return await publish(core.store, adapters, digest, subs, force=force,
+                                 public_url=core.settings.public_url)
         finally:
             await pool.close()

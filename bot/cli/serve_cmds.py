@@ -1,8 +1,9 @@
 """`hotpapers serve`: the web process (Procfile `web:`). An aiohttp server on
-`settings.http_host`:`settings.port` with `/healthz` and the HTTP endpoints of every
-configured platform, found through `adapters.registry` (Slack: `/slack/events`, signed
-with SLACK_SIGNING_SECRET, and `/slack/install` + `/slack/oauth_redirect` with
-SLACK_CLIENT_ID/SECRET). Platform code stays in `adapters/`."""
+`settings.http_host`:`settings.port` with `/healthz`, the web archive (`bot.web`: pages,
+feeds, JSON API) and the HTTP endpoints of every configured platform, found through
+`adapters.registry` (Slack: `/slack/events`, signed with SLACK_SIGNING_SECRET, and
+`/slack/install` + `/slack/oauth_redirect` with SLACK_CLIENT_ID/SECRET). Platform code
+stays in `adapters/`."""
 
 from __future__ import annotations
 
@@ -43,6 +44,9 @@ async def build_web_app(core: Core, settings: Settings, *, check_token_first: bo
         core, settings, check_token_first=check_token_first)
     for routes in platforms:
         web_app.add_routes(routes.routes)
+    from bot.web.app import add_web_routes
+
+    add_web_routes(web_app, core, settings)  # after the platforms': its day route is broad
 
     async def on_cleanup(_app: web.Application) -> None:
         for routes in platforms:
@@ -59,7 +63,7 @@ async def _serve(host: str, port: int) -> None:
         web_app, paths = await build_web_app(core, core.settings)
         if not web_app[PLATFORMS]:
             out.print("Slack is not configured (SLACK_BOT_TOKEN or SLACK_CLIENT_ID): "
-                      "serving /healthz only")
+                      "serving the web archive and /healthz")
         runner = web.AppRunner(web_app, access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, host, port)
@@ -87,7 +91,8 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port to listen on (PORT).")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log every request.")] = False,
 ) -> None:
-    """Serve Slack's HTTP mode (/slack/events, /slack/install) and /healthz."""
+    """Serve the web archive (pages, feeds, JSON API), Slack's HTTP mode (/slack/events,
+    /slack/install) and /healthz."""
     setup_logging(verbose)
     settings = get_settings()
     run(_serve(host or settings.http_host, port or settings.port))

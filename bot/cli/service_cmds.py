@@ -90,7 +90,7 @@ async def _worker(once: bool) -> None:
 
         async def publish_all(digest: Digest, subs: list[Subscription]) -> PublishReport:
             adapters = await pool.for_platforms({s.platform for s in subs})
-            return await publish(store, adapters, digest, subs)
+            return await publish(store, adapters, digest, subs, public_url=settings.public_url)
 
         async with aiohttp.ClientSession(headers={"User-Agent": settings.user_agent}) as session:
             pacer = ArxivPacer(session, min_interval=settings.arxiv_min_interval,

@@ -74,6 +74,8 @@ def parent_embed(digest: Digest, *, notes: tuple[str, ...] = (), ref: str = "") 
     lines.extend(notes)
     if n:
         lines.append("One reply per paper in the thread below, ranked by attention.")
+    if digest.web_url:
+        lines.append(f"[Read it on the web]({digest.web_url})")
     head = shorten_lines("\n".join(lines), DESCRIPTION_LIMIT)
     title = shorten(digest.heading, TITLE_LIMIT)
     footer = ref_footer(f"counted {digest.counted_at:%Y-%m-%d %H:%M} UTC", ref)
@@ -81,6 +83,7 @@ def parent_embed(digest: Digest, *, notes: tuple[str, ...] = (), ref: str = "") 
     listed = title_list(digest, room)
     return _fit(
         {
+            **({"url": digest.web_url} if digest.web_url else {}),
             "title": title,
             "description": head + (f"\n\n{listed}" if listed else ""),
             "color": COLOR,

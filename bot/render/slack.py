@@ -93,9 +93,10 @@ def parent_message(digest: Digest, notes: Iterable[str] = ()) -> SlackMessage:
         return empty_message(digest, notes)
     n = len(digest.papers)
     summary = f"*{paper_count(n)}* · categories: {escape(categories_label(digest))}"
+    web = f" · {link(digest.web_url, 'Read it on the web')}" if digest.web_url else ""
     blocks: list[Block] = [
         {"type": "header", "text": _plain(digest.heading, MAX_HEADER)},
-        _section(summary + "\nOne reply per paper in the thread :thread:"),
+        _section(summary + "\nOne reply per paper in the thread :thread:" + web),
     ]
     about = _about(digest)
     if about:
@@ -111,9 +112,10 @@ def parent_message(digest: Digest, notes: Iterable[str] = ()) -> SlackMessage:
 def empty_message(digest: Digest, notes: Iterable[str] = ()) -> SlackMessage:
     where = categories_label(digest)
     text = f"{digest.heading}: no papers in {where} got enough attention to be listed."
+    web = f"\n{link(digest.web_url, 'The day on the web')}" if digest.web_url else ""
     blocks: list[Block] = [
         {"type": "header", "text": _plain(digest.heading, MAX_HEADER)},
-        _section(escape(text)),
+        _section(escape(text) + web),
     ]
     extra = _about(digest) + [escape(shorten(n, 300)) for n in notes if n.strip()]
     if extra:

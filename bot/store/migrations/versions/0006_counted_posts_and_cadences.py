@@ -2,7 +2,7 @@
 subscriptions.cadences: daily, weekly and/or monthly posts
 
 Revision ID: 0006
-Revises: 0002
+Revises: 0005 (0002 before main brought 0005; re-chain to the head it lands on)
 Create Date: 2026-11-27
 """
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006"
-down_revision = "0002"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
