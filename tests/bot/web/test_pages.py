@@ -110,8 +110,30 @@ async def test_missing_and_malformed_days(web: Web) -> None:
     for bad in ("/2021-13-01", "/2021-02-30"):
         assert "is not a real date; type a day as /YYYY-MM-DD" in await web.text(bad, 400)
     assert "is not a date; type a day as /YYYY-MM-DD" in await web.text("/2021-8-6", 400)
-    assert "weekly and monthly pages are not published yet" in await web.text("/2021-W31", 404)
+    assert "2021 has no ISO week 54" in await web.text("/2021-W54", 400)
+    assert "2021-13&#39; is not a month" in await web.text("/2021-13", 400)
+    assert "No digest is stored for any day of January 2019" in await web.text("/2019-01", 404)
     assert "Nothing is published at /no/such/page" in await web.text("/no/such/page", 404)
+
+
+async def test_week_and_month_pages(web: Web) -> None:
+    from bot.dates import iso_week
+    from bot.lookup import window_for
+
+    html = await web.text("/2021-W31")
+    o = outline(html)
+    check_plain_structure(o)
+    digest, _ = await window_for(web.core.store, web.core.settings, iso_week(2021, 31))
+    assert o.headings[0] == (1, "Hot Papers of the week 2021-W31")
+    titles = [text for lvl, text in o.headings if lvl == 2]
+    assert titles == [f"{rp.rank}. {' '.join(rp.paper.title.split())}" for rp in digest.papers]
+    assert len(titles) == 30 and "5 stored days, 2021-08-02 to 2021-08-06" in html
+    assert "listed 2021-08-06" in html  # Sketch Your Own GAN's day
+    assert ("/2021-W30", "← 2021-W30") in o.links
+    assert not any(h == "/2021-W32" for h, _ in o.links)  # nothing stored after it
+    month = outline(await web.text("/2021-07"))
+    assert month.headings[0] == (1, "Hot Papers of July 2021")
+    assert ("/2021-06", "← 2021-06") in month.links and ("/2021-08", "2021-08 →") in month.links
 
 
 async def test_category_pages_across_days(web: Web) -> None:
