@@ -16,9 +16,10 @@ from typing import TYPE_CHECKING
 from bot.arxiv.days import check_announcement_day
 from bot.arxiv.listing import announced
 from bot.arxiv.taxonomy import taxonomy
-from bot.dates import LATEST, looks_like_date, parse_date
+from bot.dates import LATEST, looks_like_date, looks_like_window, parse_date
 from bot.errors import BadDateError, NoAnnouncement, UnknownCategoryError, UsageError
 from bot.filters import by_categories, view
+from bot.lookup import resolve_window, window_for
 from bot.models import Answer, Command, Digest, Subscription
 from bot.provenance import failed_build
 from bot.render.common import paper_count
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from bot.core import Core
 
 SUBCOMMANDS = ("subscribe", "unsubscribe", "subscriptions", "help", "categories")
+CADENCES = ("daily", "weekly", "monthly")
 FILTER_KEYS = {
     "keyword": "include_keywords",
     "-keyword": "exclude_keywords",
@@ -40,7 +42,11 @@ HELP = """*Hot Papers* — the arXiv papers everyone is talking about.
 `/hot` the latest digest (this channel's categories if it has a subscription)
 `/hot 2021-08-06` a past day · `/hot yesterday` · `/hot 2021-08-06 cs.CV` one or more categories
 `/hot 2021-08-06 all` everything, ignoring this channel's subscription
+`/hot week` · `/hot month` the top papers of the latest week or month · `/hot 2021-W31` \
+`/hot 2021-08` a past one (each paper once, with its best day)
 `/hot subscribe cs.LG stat.ML` daily digest here for these categories
+    (add `weekly`: the past week every Monday, `monthly`: the past month on its first
+    announcement day, instead of or with `daily`)
     (`cs` = all of cs; no category = everything)
     filters: `keyword:diffusion` `-keyword:survey` `author:Hinton` `-author:Doe` `min:100` `max:10`
 `/hot unsubscribe cs.LG` stop one category · `/hot unsubscribe` stop the daily digest here
@@ -81,18 +87,23 @@ async def handle(core: Core, command: Command) -> Answer:
 
 async def _hot(core: Core, command: Command, args: Sequence[str]) -> Answer:
     date_word: str | None = None
+    window_word: str | None = None
     show_all = False
     categories: list[str] = []
     for word in args:
         low = word.lower()
         if low in ("all", "everything"):
             show_all = True
-        elif looks_like_date(word):
-            if date_word is not None:
+        elif looks_like_window(word) or looks_like_date(word):
+            if date_word is not None or window_word is not None:
                 raise UsageError(
-                    f"Two dates ('{date_word}' and '{word}'); ask for one day, e.g. /hot 2021-08-06"
+                    f"Two dates ('{date_word or window_word}' and '{word}'); ask for one day "
+                    "or one window, e.g. /hot 2021-08-06 or /hot 2021-W31"
                 )
-            date_word = word
+            if looks_like_window(word):
+                window_word = word
+            else:
+                date_word = word
         else:
             try:
                 taxonomy().expand(word)
@@ -103,8 +114,11 @@ async def _hot(core: Core, command: Command, args: Sequence[str]) -> Answer:
                     f"I don't understand '{word}'; type /hot help, or /hot 2021-08-06 cs.CV"
                 ) from exc
             categories.append(word)
-    digest, notes = await digest_for(core, date_word)
-    date = digest.date
+    if window_word is not None:
+        window = await resolve_window(core.store, window_word)
+        digest, notes = await window_for(core.store, core.settings, window)
+    else:
+        digest, notes = await digest_for(core, date_word)
     full = digest
     if categories:
         digest = by_categories(digest, categories)
@@ -114,9 +128,10 @@ async def _hot(core: Core, command: Command, args: Sequence[str]) -> Answer:
             digest = view(digest, sub)
     if not digest.papers and full.papers:
         scope = ", ".join(categories) if categories else "this channel's subscription"
+        when = f"in {full.period}" if full.window else f"on {full.period}"
         return Answer(
-            text=(f"No papers for {scope} on {date} (the full digest has "
-                  f"{paper_count(len(full.papers))}); type /hot {date} all to see it."),
+            text=(f"No papers for {scope} {when} (the full digest has "
+                  f"{paper_count(len(full.papers))}); type /hot {full.key} all to see it."),
             ephemeral=True,
             notes=notes,
         )
@@ -213,10 +228,14 @@ def parse_subscription_words(
     cats = list(base.categories)
     lists: dict[str, list[str]] = {f: list(getattr(base, f)) for f in FILTER_KEYS.values()}
     min_score, max_papers = base.min_score, base.max_papers
+    cadences: list[str] = []
     for word in words:
         key, sep, value = word.partition(":")
         key = key.lower()
-        if sep and key in FILTER_KEYS:
+        if not sep and key in CADENCES:
+            if key not in cadences:
+                cadences.append(key)
+        elif sep and key in FILTER_KEYS:
             if not value:
                 raise UsageError(f"'{word}' has no value; type it like {key}:diffusion")
             target = lists[FILTER_KEYS[key]]
@@ -246,7 +265,14 @@ def parse_subscription_words(
         exclude_keywords=tuple(lists["exclude_keywords"]),
         include_authors=tuple(lists["include_authors"]),
         exclude_authors=tuple(lists["exclude_authors"]),
+        cadences=tuple(c for c in CADENCES if c in cadences) or base.cadences,
     )
+
+
+def cadence_words(sub: Subscription) -> str:
+    """`daily`, `weekly`, `daily and monthly` ..."""
+    names = [c for c in CADENCES if c in sub.cadences] or ["daily"]
+    return " and ".join([", ".join(names[:-1]), names[-1]] if len(names) > 1 else names)
 
 
 def describe(sub: Subscription) -> str:
@@ -276,8 +302,8 @@ async def _subscriptions(store: Store, command: Command) -> Answer:
                   "daily digest for a category (or /hot subscribe for everything)."),
             ephemeral=True,
         )
-    return Answer(text=f"This channel gets the daily Hot Papers for {describe(sub)}.",
-                  ephemeral=True)
+    return Answer(text=f"This channel gets the {cadence_words(sub)} Hot Papers for "
+                       f"{describe(sub)}.", ephemeral=True)
 
 
 async def _subscribe(store: Store, command: Command, args: Sequence[str]) -> Answer:
@@ -288,8 +314,8 @@ async def _subscribe(store: Store, command: Command, args: Sequence[str]) -> Ans
     if old is not None and old.paused:
         base = dataclasses.replace(base, paused=False, pause_reason="")
     new = await store.save_subscription(parse_subscription_words(args, base))
-    return Answer(text=f"This channel now gets the daily Hot Papers for {describe(new)}.",
-                  ephemeral=True)
+    return Answer(text=f"This channel now gets the {cadence_words(new)} Hot Papers for "
+                       f"{describe(new)}.", ephemeral=True)
 
 
 async def _unsubscribe(store: Store, command: Command, args: Sequence[str]) -> Answer:
@@ -298,9 +324,21 @@ async def _unsubscribe(store: Store, command: Command, args: Sequence[str]) -> A
         return _error("This channel has no subscription; nothing to stop. "
                       "Type /hot subscribe cs.LG to start one.")
     words = [a for a in args if a.lower() != "all"]
+    stop = [w.lower() for w in words if w.lower() in CADENCES]
+    words = [w for w in words if w.lower() not in CADENCES]
+    if stop and not words:  # `/hot unsubscribe weekly`: that cadence only
+        kept = tuple(c for c in old.cadences if c not in stop)
+        if kept == old.cadences:
+            return _error(f"This channel doesn't get the {' or '.join(stop)} Hot Papers; it "
+                          f"gets the {cadence_words(old)} ones. Type /hot subscriptions.")
+        if kept:
+            new = await store.save_subscription(dataclasses.replace(old, cadences=kept))
+            return Answer(text=f"This channel now gets the {cadence_words(new)} Hot Papers "
+                               f"for {describe(new)}.", ephemeral=True)
     if not words:
         await store.delete_subscription(command.platform, command.channel)
-        return Answer(text="This channel no longer gets the daily Hot Papers.", ephemeral=True)
+        return Answer(text=f"This channel no longer gets the {cadence_words(old)} Hot Papers.",
+                      ephemeral=True)
     tax = taxonomy()
     drop = {w if tax.is_archive(w) else tax.canonical(w) for w in words}
     missing = drop - set(old.categories)
@@ -313,7 +351,7 @@ async def _unsubscribe(store: Store, command: Command, args: Sequence[str]) -> A
     if not left:
         await store.delete_subscription(command.platform, command.channel)
         return Answer(text=("That was the last category: this channel no longer gets the "
-                            "daily Hot Papers."), ephemeral=True)
+                            f"{cadence_words(old)} Hot Papers."), ephemeral=True)
     new = await store.save_subscription(dataclasses.replace(old, categories=left))
-    return Answer(text=f"This channel now gets the daily Hot Papers for {describe(new)}.",
-                  ephemeral=True)
+    return Answer(text=f"This channel now gets the {cadence_words(new)} Hot Papers for "
+                       f"{describe(new)}.", ephemeral=True)

@@ -35,6 +35,7 @@ from bot.arxiv.client import ArxivApi
 from bot.arxiv.days import announced_at
 from bot.arxiv.listing import Listing, fetch_listing, record_observation
 from bot.arxiv.pacing import ArxivPacer
+from bot.counting import META_COUNTING, META_NORMALISATION, META_WEIGHTS, FairRules
 from bot.errors import (
     ArxivUnavailable,
     BuildError,
@@ -72,6 +73,23 @@ ARXIV = "arxiv"
 Progress = Callable[[str, str, int], None]
 # Builds the digest of one past day from the sources with history and saves it in the store.
 Builder = Callable[[Store, dt.date], Awaitable[BuildResult]]
+
+
+def fair_rules(settings: Settings) -> FairRules:
+    """The fair-counting rules the settings ask for (`PLAIN` with fair counting off;
+    the self-post rule applies either way)."""
+    if not settings.fair_counting:
+        return FairRules(one_account_once=False, auto_rule=False,
+                         count_self_posts=settings.count_self_posts)
+    return FairRules(
+        one_account_once=True,
+        auto_posters=frozenset(settings.auto_posters),
+        auto_rule=settings.auto_poster_rule,
+        auto_min_papers=settings.auto_poster_min_papers,
+        auto_max_attention=settings.auto_poster_max_attention,
+        auto_factor=settings.auto_poster_factor,
+        count_self_posts=settings.count_self_posts,
+    )
 
 
 def mention_window(date: dt.date, now: dt.datetime | None = None) -> TimeWindow:
@@ -185,8 +203,10 @@ async def build_digest(
     if day.via == "oai":
         notes.append("the arXiv API failed: the listing came from OAI-PMH, which no longer "
                      "lists papers revised since that day")
-    tallies = hot(tally(counted.mentions, listed=day.papers, weights=settings.source_weights),
-                  settings.min_score)
+    rules = fair_rules(settings)
+    all_tallies = tally(counted.mentions, listed=day.papers, weights=settings.source_weights,
+                        rules=rules, normalisation=settings.source_normalisation)
+    tallies = hot(all_tallies, settings.min_score)
     papers = dict(day.papers)
     if day.via == "rss" and tallies:  # the feed has no primary category: ask the API
         try:
@@ -213,6 +233,10 @@ async def build_digest(
             "listing_via": day.via,
             "mentions": str(len(counted.mentions)),
             "window": f"{window.start.isoformat()}/{window.end.isoformat()}",
+            META_COUNTING: rules.describe(),
+            META_NORMALISATION: settings.source_normalisation,
+            META_WEIGHTS: ", ".join(f"{k} x{v:g}" for k, v in
+                                    sorted(settings.source_weights.items())) or "all 1",
         }.items())),
         status=PARTIAL if partial else COMPLETE,
         asked=tuple(counted.asked),
@@ -226,7 +250,7 @@ async def build_digest(
         await record_failure(store, settings, date, "a build fell short", now)
         return BuildResult(stored, (kept_line(stored, summary(digest), usable=True), built,
                                     *notes, *counted.coverage), stored=False)
-    await store.save_digest(digest)
+    await store.save_digest(digest, counted={t.arxiv_id: t.posts for t in tallies})
     await clear_failure(store, date)
     if partial and digest.retry_at is not None:
         built += (f"; partial ({', '.join(counted.failed)} failed): built again after "

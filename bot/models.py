@@ -13,6 +13,8 @@ from dataclasses import dataclass, field, replace
 ARXIV_ABS = "https://arxiv.org/abs/"
 ARXIV_PDF = "https://arxiv.org/pdf/"
 ARXIV_LIST = "https://arxiv.org/list/{category}/recent"
+# The social sources by key, with the names people know them by.
+SOURCE_LABELS = {"x": "X", "bluesky": "Bluesky", "hn": "Hacker News", "hf": "Hugging Face"}
 
 # Where a digest came from and how complete it is (`Digest.status`):
 IMPORTED = "imported"  # a Hot Papers blog post (`hotpapers import`): authoritative
@@ -77,11 +79,45 @@ class Mention:
 
 @dataclass(frozen=True, slots=True)
 class SourceCount:
-    """A paper's attention from one source."""
+    """A paper's attention from one source: the reposts and likes of the posts counted
+    (HN points and Hugging Face upvotes are `likes`), how many posts were counted (0:
+    not known, as in the blog's archive) and the source's part of the score (None: its
+    reposts + likes, the seed's rule)."""
 
     source: str
     reposts: int
     likes: int
+    posts: int = 0
+    score: float | None = None
+
+    @property
+    def attention(self) -> int:
+        return self.reposts + self.likes
+
+    @property
+    def points(self) -> float:
+        """What this source adds to the paper's score."""
+        return float(self.attention) if self.score is None else self.score
+
+
+@dataclass(frozen=True, slots=True)
+class CountedPost:
+    """How one post linking a paper was counted (what `hotpapers explain` lists).
+
+    `factor` is 1 for a post counted in full, between 0 and 1 for one counted down
+    (an auto-poster), 0 for one not counted (`rule` says why: "same-account",
+    "self-post"); `points` = weight(source) x factor x (reposts + likes)."""
+
+    arxiv_id: str
+    mention: Mention
+    factor: float = 1.0
+    points: float = 0.0
+    rule: str = ""  # "" when counted in full
+    reason: str = ""  # one line for a person
+
+    @property
+    def counted(self) -> bool:
+        return self.factor > 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,11 +136,46 @@ class RankedPaper:
     likes: int
     mentions: tuple[Mention, ...] = ()
     by_source: tuple[SourceCount, ...] = ()
+    listed_on: dt.date | None = None  # in a window: the day whose counts it carries
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """A span of announcement days ranked together: an ISO week (`2021-W31`), a month
+    (`2021-08`) or any range (`2021-08-02..2021-08-10`). `start`..`end` are the first and
+    last days it covers, both included."""
+
+    start: dt.date
+    end: dt.date
+    kind: str = "range"  # "week" | "month" | "range"
+
+    @property
+    def key(self) -> str:
+        """`2021-W31`, `2021-08` or `2021-08-02..2021-08-10`: the window's name and key."""
+        if self.kind == "week":
+            year, week, _ = self.start.isocalendar()
+            return f"{year}-W{week:02d}"
+        if self.kind == "month":
+            return f"{self.start:%Y-%m}"
+        return f"{self.start.isoformat()}..{self.end.isoformat()}"
+
+    @property
+    def label(self) -> str:
+        """`the week 2021-W31`, `July 2021`, `2021-08-02 to 2021-08-10`."""
+        if self.kind == "week":
+            return f"the week {self.key}"
+        if self.kind == "month":
+            return f"{self.start:%B %Y}"
+        return f"{self.start.isoformat()} to {self.end.isoformat()}"
+
+    def __contains__(self, day: object) -> bool:
+        return isinstance(day, dt.date) and self.start <= day <= self.end
 
 
 @dataclass(frozen=True, slots=True)
 class Digest:
-    """The Hot Papers of one arXiv announcement day.
+    """The Hot Papers of one arXiv announcement day, or of a `window` of days (then
+    `date` is the window's first day and each paper says the day it was listed).
 
     Provenance: `status` is IMPORTED, COMPLETE, PARTIAL or SAMPLE (see above). A built
     digest names the social sources it `asked`; those that answered are `sources`, those
@@ -126,6 +197,7 @@ class Digest:
     # Source-specific fields a renderer needs and the models don't name (for example the
     # blog post's front matter values), as sorted (key, value) pairs.
     meta: tuple[tuple[str, str], ...] = ()
+    window: Window | None = None
     # The day's page on the web archive (HOTPAPERS_PUBLIC_URL set), linked from the chat
     # messages; not stored: set by the publisher and the commands.
     web_url: str = ""
@@ -143,14 +215,44 @@ class Digest:
         return dict(self.meta).get(key, default)
 
     @property
+    def key(self) -> str:
+        """What names this digest: `2021-08-06`, or the window's key (`2021-W31`)."""
+        return self.window.key if self.window else self.date.isoformat()
+
+    @property
+    def period(self) -> str:
+        """`2021-08-06`, or the window's label (`the week 2021-W31`, `July 2021`)."""
+        return self.window.label if self.window else self.date.isoformat()
+
+    @property
     def heading(self) -> str:
-        return self.title or f"Hot Papers {self.date.isoformat()}"
+        if self.title:
+            return self.title
+        if self.window is None:
+            return f"Hot Papers {self.date.isoformat()}"
+        of = "of " if self.window.kind in ("week", "month") else ""
+        return f"Hot Papers {of}{self.window.label}"
 
     def with_papers(self, papers: tuple[RankedPaper, ...], renumber: bool = True) -> Digest:
         """A view of this digest holding only `papers` (renumbered from 1 by default)."""
         if renumber:
             papers = tuple(replace(p, rank=i) for i, p in enumerate(papers, start=1))
         return replace(self, papers=papers)
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    """Why one paper ranks where it does in one digest: the paper as listed, the digest
+    (its `meta` says how it was counted) and every post counted for it, or not, and why.
+    `posts` is empty for a digest that kept no posts (the blog's archive)."""
+
+    digest: Digest
+    paper: RankedPaper
+    posts: tuple[CountedPost, ...] = ()
+
+    @property
+    def imported(self) -> bool:
+        return not self.posts
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,6 +288,7 @@ class Subscription:
     paused: bool = False
     pause_reason: str = ""
     created_at: dt.datetime | None = None
+    cadences: tuple[str, ...] = ("daily",)  # "daily", "weekly", "monthly"
 
     @property
     def target(self) -> str:

@@ -42,6 +42,7 @@ from bot.provenance import backoff, retry_due
 from bot.publish import PublishReport
 from bot.settings import Settings
 from bot.store import Store
+from bot.window_schedule import WindowSchedule
 
 log = logging.getLogger("hotpapers.schedule")
 
@@ -105,6 +106,7 @@ class Scheduler:
         self, store: Store, settings: Settings, *, build: Build, publish: Publish,
         clock: Clock | None = None, retry_interval: dt.timedelta = dt.timedelta(minutes=10),
         observe: Observe | None = None, observe_every: dt.timedelta = dt.timedelta(hours=1),
+        publish_window: Publish | None = None,
     ) -> None:
         self.store, self.settings = store, settings
         self.build, self.publish = build, publish
@@ -114,6 +116,10 @@ class Scheduler:
         self.tz = time_zone(settings.timezone)
         self.retry_interval = retry_interval
         self.waiting_for: str = ""  # why the last due day is not handled yet (a build failed)
+        # Weekly and monthly posts (bot/window_schedule.py): due windows are only reported
+        # until a publisher keyed by digest key is given.
+        self.windows = WindowSchedule(store, settings, tz=self.tz, publish=publish_window)
+        self.windows_waiting: set[str] = set()  # due windows reported as not posted
 
     # --- time arithmetic ---------------------------------------------------------------
     def post_at(self, day: dt.date) -> dt.datetime:
@@ -212,6 +218,14 @@ class Scheduler:
             outcomes.append(outcome)
             await self.store.set_value(LAST_DAY, day.isoformat())
         outcomes += await self._rebuild_partial(now)
+        for w in await self.windows.run_due(now):
+            if w.status == "waiting" and w.window.key not in self.windows_waiting:
+                self.windows_waiting.add(w.window.key)
+                log.warning("%s %s is due but not posted: %s", w.cadence, w.window.key, w.detail)
+            if w.status not in ("waiting", "no-subscribers"):
+                outcomes.append(await self._remember(DayOutcome(
+                    now.astimezone(self.tz).date(), w.window.start, f"{w.cadence} {w.status}",
+                    f"{w.window.key}: {w.detail}".rstrip(": "))))
         return outcomes
 
     async def _partial_days(self, due_by: dt.datetime | None = None
@@ -281,7 +295,8 @@ class Scheduler:
             return await self._remember(DayOutcome(day, date, "build-failed", reason))
         if digest is None:
             return await self._remember(DayOutcome(day, date, "no-announcement"))
-        subs = await self.store.list_subscriptions(include_paused=False)
+        subs = [s for s in await self.store.list_subscriptions(include_paused=False)
+                if "daily" in s.cadences]
         report = await self.publish(digest, subs)
         await self._set_unfinished(date, report)
         status = "posted" if report.complete else "unfinished"

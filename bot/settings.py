@@ -7,16 +7,18 @@ from __future__ import annotations
 import datetime as dt
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import platformdirs
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, ValidationError
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+
+from bot.errors import ConfigurationError
 
 
 def default_database_url() -> str:
@@ -39,6 +41,21 @@ class Settings(BaseSettings):
     min_score: int = 50
     min_post_attention: int = 25
     source_weights: dict[str, float] = Field(default_factory=dict)
+    # Fair counting of live builds (imported digests keep the totals they were stored
+    # with): one account once per paper and source; auto-posters (listed as `x:handle`,
+    # `bluesky:handle` or a bare handle, or found by the rule: more than
+    # `auto_poster_min_papers` papers in the window at under `auto_poster_max_attention`
+    # reposts + likes a post) counted x`auto_poster_factor`; the authors' own posts.
+    fair_counting: bool = True
+    auto_posters: tuple[str, ...] = ()
+    auto_poster_rule: bool = True
+    auto_poster_min_papers: int = Field(default=10, ge=1)
+    auto_poster_max_attention: float = Field(default=3.0, ge=0)
+    auto_poster_factor: float = Field(default=0.1, ge=0, le=1)
+    count_self_posts: bool = True
+    # "rank": each source's attention becomes its percentile that day before the weights.
+    source_normalisation: Literal["none", "rank"] = "none"
+    window_top: int = Field(default=30, ge=1)  # papers in a week or month digest
     # Daily schedule.
     post_time: dt.time = dt.time(9, 0)
     timezone: str = "UTC"
@@ -134,5 +151,13 @@ class Settings(BaseSettings):
 
 @cache
 def get_settings(**overrides: Any) -> Settings:
-    """The process's settings, read once."""
-    return Settings(**overrides)
+    """The process's settings, read once. A malformed value is a one-line
+    `ConfigurationError` naming the setting."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = "_".join(str(x) for x in first.get("loc", ())) or "a setting"
+        raise ConfigurationError(
+            f"HOTPAPERS_{name.upper()} is not valid ({first.get('msg', 'bad value')}); "
+            "fix it in the environment or hotpapers.toml") from None

@@ -1,4 +1,4 @@
-"""Discord slash commands: `/hot [date] [category]`, `/subscribe <categories>`,
+"""Discord slash commands: `/hot [date] [category] [window]`, `/subscribe <categories>`,
 `/unsubscribe [categories]`, `/subscriptions`.
 
 A thin pair of translations around `core.answer`: an interaction becomes a neutral
@@ -14,6 +14,7 @@ reconnect as `on_ready` would).
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 from typing import TYPE_CHECKING
 
@@ -123,16 +124,41 @@ def category_choices(current: str) -> list[app_commands.Choice[str]]:
             for c in taxonomy().search(current)[:CHOICES]]
 
 
+def window_choices(dates: list[dt.date]) -> list[tuple[str, str]]:
+    """(value, label): `week` and `month`, then the weeks and months of the stored days,
+    newest first."""
+    out = [("week", "week: the latest week"), ("month", "month: the latest month")]
+    seen: set[str] = set()
+    for day in sorted(dates, reverse=True):
+        year, week, _ = day.isocalendar()
+        for value, label in ((f"{year}-W{week:02d}", f"{year}-W{week:02d} (week of "
+                              f"{day - dt.timedelta(days=day.weekday())})"),
+                             (f"{day:%Y-%m}", f"{day:%Y-%m} ({day:%B %Y})")):
+            if value not in seen:
+                seen.add(value)
+                out.append((value, label))
+    return out
+
+
 def register(tree: app_commands.CommandTree[HotPapersBot], bot: HotPapersBot) -> None:
     """The four slash commands, bound to `bot`."""
 
     @tree.command(name="hot", description="The Hot Papers of a day (latest by default)")
     @app_commands.describe(date="A day like 2021-08-06, or yesterday / latest",
-                           category="Only this arXiv category, like cs.CV (or all)")
+                           category="Only this arXiv category, like cs.CV (or all)",
+                           window="A week or a month instead of a day: week, month, "
+                                  "2021-W31, 2021-08")
     async def hot(interaction: discord.Interaction[HotPapersBot], date: str | None = None,
-                  category: str | None = None) -> None:
-        await bot.run_command(interaction, "hot", [w for w in (date, category) if w],
+                  category: str | None = None, window: str | None = None) -> None:
+        await bot.run_command(interaction, "hot", [w for w in (window, date, category) if w],
                               ephemeral_defer=False)
+
+    @hot.autocomplete("window")
+    async def hot_window(interaction: discord.Interaction[HotPapersBot],
+                         current: str) -> list[app_commands.Choice[str]]:
+        return [app_commands.Choice(name=label, value=value)
+                for value, label in window_choices(await bot.core.store.digest_dates())
+                if current.strip().lower() in label.lower()][:CHOICES]
 
     @hot.autocomplete("date")
     async def hot_date(interaction: discord.Interaction[HotPapersBot],

@@ -15,9 +15,11 @@ from bot.arxiv.taxonomy import taxonomy
 from bot.cli.app import app, db_app, err, fail, open_core, out, run
 from bot.commands import digest_for
 from bot.core import Core
-from bot.dates import LATEST, parse_date
+from bot.dates import LATEST, looks_like_window, parse_date, window_between
+from bot.errors import UsageError
 from bot.filters import by_categories
-from bot.models import SAMPLE, Digest
+from bot.lookup import resolve_window, window_for
+from bot.models import SAMPLE, Digest, Window
 
 
 class Format(StrEnum):
@@ -39,9 +41,29 @@ def render(digest: Digest, fmt: Format) -> str | None:
     return None
 
 
+def _day(word: str, option: str) -> dt.date:
+    value = parse_date(word)
+    if not isinstance(value, dt.date):
+        raise UsageError(f"{option} needs a day like 2021-08-02, not '{word}'")
+    return value
+
+
+def _range(start: str | None, end: str | None) -> Window | None:
+    """The window of `--from`/`--to` (both needed), or None."""
+    if start is None and end is None:
+        return None
+    if start is None or end is None:
+        raise UsageError("give both --from and --to, e.g. --from 2021-08-02 --to 2021-08-06")
+    return window_between(_day(start, "--from"), _day(end, "--to"))
+
+
 @app.command()
 def digest(
-    date: Annotated[str, typer.Argument(help="YYYY-MM-DD, today, yesterday or latest")] = "latest",
+    date: Annotated[str, typer.Argument(
+        help="YYYY-MM-DD, today, yesterday, latest; a window: 2021-W31, 2021-08, week, month"
+    )] = "latest",
+    start: Annotated[str | None, typer.Option("--from", help="a window's first day")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="a window's last day")] = None,
     category: Annotated[
         list[str] | None,
         typer.Option("--category", "-c", help="keep papers in this category or archive (cs)"),
@@ -52,16 +74,28 @@ def digest(
         bool, typer.Option(help="build a missing past day from the live sources")
     ] = True,
 ) -> None:
-    """Print the Hot Papers digest of one announcement day. A past day not stored yet is
-    built from the sources with history (not with --no-build). On a store without it,
-    2021-08-06 (and latest, on an empty store) is the bundled sample, labelled so."""
+    """Print the Hot Papers digest of one announcement day, or of a week, a month or
+    any span of days (--from/--to): each paper once, with its best day. A past day not
+    stored yet is built from the sources with history (not with --no-build). On a store
+    without it, 2021-08-06 (and latest, on an empty store) is the bundled sample,
+    labelled so."""
 
     def notice(line: str) -> None:  # a long retry says what is happening
         err.print(f"[yellow]retrying:[/] {line}", markup=True, highlight=False)
 
     async def go() -> None:
-        async with open_core(with_builder=build, notice=notice) as core:
-            found, notes = await _digest_or_sample(core, date, build)
+        window = _range(start, end)
+        if window is not None and date != "latest":
+            raise UsageError(f"ask for a day ('{date}') or --from/--to, not both")
+        async with open_core(with_builder=build and window is None
+                             and not looks_like_window(date), notice=notice) as core:
+            if window is None and looks_like_window(date):
+                window = await resolve_window(core.store, date)
+            if window is not None:
+                found, notes = await window_for(core.store, core.settings, window,
+                                                ask="hotpapers digest")
+            else:
+                found, notes = await _digest_or_sample(core, date, build)
             label = SAMPLE_LABEL if found.status == SAMPLE else ""
             if label and fmt is not Format.text:
                 err.print(label, markup=False, highlight=False)

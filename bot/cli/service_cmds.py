@@ -189,6 +189,14 @@ async def show_status(core: Core) -> None:
               f"(digest of {scheduler.digest_date(nxt.date())}; catch-up "
               f"{'on' if core.settings.catch_up else 'off'})")
     out.print(f"[bold]last run day handled[/]: {last or 'none yet'}")
+    for cadence in ("weekly", "monthly"):
+        n = sum(1 for sub in await store.list_subscriptions() if cadence in sub.cadences)
+        if n:
+            window, _ = scheduler.windows.latest_due(cadence, scheduler.clock.now())
+            nxt_window = scheduler.windows.next_due(cadence, scheduler.clock.now())
+            out.print(f"[bold]{cadence} posts[/]: {n} channel(s); last due {window.key}, next "
+                      f"due {nxt_window:%Y-%m-%d %H:%M %Z} (not posted by this version yet: "
+                      "they wait for the ledger keyed by digest key)")
     from bot.arxiv.listing import last_observation
 
     feed = await last_observation(store)
@@ -274,7 +282,8 @@ Opt = typer.Option
 def subscribe_command(
     target: Annotated[str, typer.Argument(help="platform:CHANNEL, e.g. slack:C0123456")],
     categories: Annotated[list[str] | None, typer.Argument(
-        help="arXiv categories or archives (cs.LG stat.ML cs); none: the whole digest")] = None,
+        help="arXiv categories or archives (cs.LG stat.ML cs; none: the whole digest), and "
+             "daily / weekly / monthly (default daily)")] = None,
     keyword: Annotated[list[str] | None, Opt("--keyword", help="Only papers mentioning it")] = None,
     exclude_keyword: Annotated[list[str] | None, Opt("--exclude-keyword")] = None,
     author: Annotated[list[str] | None, Opt("--author", help="Only papers by this author")] = None,
@@ -282,8 +291,8 @@ def subscribe_command(
     min_score: Annotated[int | None, Opt("--min-score", min=0)] = None,
     max_papers: Annotated[int | None, Opt("--max-papers", min=0, help="0: no limit")] = None,
 ) -> None:
-    """Subscribe a channel to the daily digest (adds categories and filters; resumes a
-    paused channel)."""
+    """Subscribe a channel to the daily digest, or the weekly / monthly one (adds
+    categories and filters; resumes a paused channel)."""
     words = _words(categories or [], keyword or [], exclude_keyword or [], author or [],
                    exclude_author or [], min_score, max_papers)
     run(_answer(target, "subscribe", words))

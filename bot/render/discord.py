@@ -14,10 +14,14 @@ from bot.models import Digest, Mention, RankedPaper, category_url
 from bot.render.common import (
     categories_label,
     counts_line,
+    counts_phrase,
+    number,
     paper_count,
+    post_text,
     shorten,
     source_label,
     sources_line,
+    title_text,
 )
 
 TITLE_LIMIT = 256
@@ -28,6 +32,7 @@ CONTENT_LIMIT = 2000
 THREAD_NAME_LIMIT = 100
 AUTHORS_LIMIT = 300
 POST_TEXT_LIMIT = 200
+LIST_TITLE_LIMIT = 110  # a title in the parent's list of papers
 COLOR = 0xB31B1B  # arXiv red
 
 Embed = dict[str, Any]
@@ -55,12 +60,14 @@ def thread_name(digest: Digest) -> str:
 
 
 def parent_embed(digest: Digest, *, notes: tuple[str, ...] = (), ref: str = "") -> Embed:
-    """The parent message: heading, how many papers, categories, sources, failures."""
+    """The parent message: heading, how many papers, categories, sources, failures, and
+    the numbered list of the papers with linked titles (as the Slack parent has)."""
     n = len(digest.papers)
+    when = f"in {digest.period}" if digest.window else f"on {digest.period}"
     lines = [
         f"**{paper_count(n)}** · categories: {categories_label(digest)}"
         if n
-        else f"No hot papers for {categories_label(digest)} on {digest.date.isoformat()}.",
+        else f"No hot papers for {categories_label(digest)} {when}.",
     ]
     if src := sources_line(digest):
         lines.append(src)
@@ -69,15 +76,38 @@ def parent_embed(digest: Digest, *, notes: tuple[str, ...] = (), ref: str = "") 
         lines.append("One reply per paper in the thread below, ranked by attention.")
     if digest.web_url:
         lines.append(f"[Read it on the web]({digest.web_url})")
+    head = shorten_lines("\n".join(lines), DESCRIPTION_LIMIT)
+    title = shorten(digest.heading, TITLE_LIMIT)
+    footer = ref_footer(f"counted {digest.counted_at:%Y-%m-%d %H:%M} UTC", ref)
+    room = min(DESCRIPTION_LIMIT, EMBED_TOTAL_LIMIT - len(title) - len(footer)) - len(head) - 2
+    listed = title_list(digest, room)
     return _fit(
         {
             **({"url": digest.web_url} if digest.web_url else {}),
-            "title": shorten(digest.heading, TITLE_LIMIT),
-            "description": shorten_lines("\n".join(lines), DESCRIPTION_LIMIT),
+            "title": title,
+            "description": head + (f"\n\n{listed}" if listed else ""),
             "color": COLOR,
-            "footer": {"text": ref_footer(f"counted {digest.counted_at:%Y-%m-%d %H:%M} UTC", ref)},
+            "footer": {"text": footer},
         }
     )
+
+
+def title_list(digest: Digest, room: int) -> str:
+    """`1. [Title](abs link)` per paper, within `room` characters; what doesn't fit
+    becomes `…and N more in the thread`."""
+    lines: list[str] = []
+    size = 0
+    for i, p in enumerate(digest.papers):
+        title = escape_markdown(shorten(title_text(p), LIST_TITLE_LIMIT, keep_spacing=True))
+        line = f"{p.rank}. [{title}]({p.paper.abs_url})"
+        more = f"…and {len(digest.papers) - i} more in the thread"
+        if size + len(line) + 1 > room - len(more) - 1:
+            if size + len(more) <= room:
+                lines.append(more)
+            break
+        lines.append(line)
+        size += len(line) + 1
+    return "\n".join(lines)
 
 
 def paper_embed(digest: Digest, paper: RankedPaper, *, ref: str = "") -> Embed:
@@ -85,13 +115,15 @@ def paper_embed(digest: Digest, paper: RankedPaper, *, ref: str = "") -> Embed:
     the top post's link."""
     p = paper.paper
     tags = " ".join(f"[`{c}`]({category_url(c)})" for c in p.categories)
+    counts = counts_line(paper)
+    listed = f" · listed {paper.listed_on.isoformat()}" if paper.listed_on else ""
     head = [
         escape_markdown(shorten(", ".join(p.authors), AUTHORS_LIMIT)) if p.authors else "",
-        f"**{counts_line(paper)}**",
+        f"**score {number(paper.score)}**" + (f" · {counts}" if counts else "") + listed,
         f"[abs]({p.abs_url}) | [pdf]({p.pdf_url})" + (f" · {tags}" if tags else ""),
     ]
     tail = [_top_post(paper.mentions[0])] if paper.mentions else []
-    title = shorten(f"{paper.rank}. {p.title}", TITLE_LIMIT)
+    title = shorten(f"{paper.rank}. {title_text(paper)}", TITLE_LIMIT, keep_spacing=True)
     footer = ref_footer(f"{digest.heading} · #{paper.rank} of {len(digest.papers)}", ref)
     fixed = "\n".join(x for x in head if x)
     end = "\n\n" + "\n".join(tail) if tail else ""
@@ -115,9 +147,11 @@ def _top_post(m: Mention) -> str:
     who = m.author_handle or m.author_name or source_label(m.source)
     if m.author_handle and not who.startswith("@"):
         who = "@" + who
-    text = shorten(escape_markdown(m.text), POST_TEXT_LIMIT) if m.text else ""
+    said = post_text(m.text)
+    text = escape_markdown(shorten(said, POST_TEXT_LIMIT)) if said else ""
     quote = f" — “{text}”" if text else ""
-    counts = f" (reposts {m.reposts} · likes {m.likes})" if m.attention else ""
+    phrase = counts_phrase(m.source, m.reposts, m.likes)
+    counts = f" ({phrase})" if phrase else ""
     return f"Top post: [{escape_markdown(who)} on {source_label(m.source)}]({m.url}){quote}{counts}"
 
 

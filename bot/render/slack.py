@@ -15,10 +15,15 @@ from bot.models import Digest, Mention, RankedPaper, category_url
 from bot.render.common import (
     categories_label,
     counts_line,
+    counts_phrase,
+    number,
     paper_count,
+    post_text,
+    score_line,
     shorten,
     source_label,
     sources_label,
+    title_text,
 )
 
 MAX_BLOCKS = 50
@@ -72,8 +77,9 @@ def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _title(paper: RankedPaper) -> str:
-    return " ".join(paper.paper.title.split())
+def _title(paper: RankedPaper, limit: int) -> str:
+    """The title as listed (its spacing kept), within `limit`."""
+    return shorten(title_text(paper), limit, keep_spacing=True)
 
 
 # --- the parent message ---------------------------------------------------------------
@@ -132,7 +138,7 @@ def _title_list(papers: tuple[RankedPaper, ...]) -> str:
     lines: list[str] = []
     size = 0
     for i, p in enumerate(papers):
-        line = f"{p.rank}. {link(p.paper.abs_url, shorten(_title(p), TITLE_LINE_LIMIT))}"
+        line = f"{p.rank}. {link(p.paper.abs_url, _title(p, TITLE_LINE_LIMIT))}"
         more = f"…and {len(papers) - i} more in the thread"
         if size + len(line) + 1 > MAX_SECTION - len(more) - 2:
             lines.append(more)
@@ -146,16 +152,19 @@ def _title_list(papers: tuple[RankedPaper, ...]) -> str:
 
 
 def paper_message(digest: Digest, paper: RankedPaper) -> SlackMessage:
-    """One paper: linked title, authors, counts, abs | pdf, category tags, abstract
-    (shortened with a link when long) and the top post."""
+    """One paper: linked title, authors, the combined score and where it came from,
+    abs | pdf, category tags, abstract (shortened with a link when long), the top post."""
     p = paper.paper
-    title = _title(paper)
-    heading = f"*{paper.rank}. {link(p.abs_url, shorten(title, 250))}*"
+    title = title_text(paper)
+    heading = f"*{paper.rank}. {link(p.abs_url, _title(paper, 250))}*"
     authors = escape(shorten(", ".join(p.authors), AUTHORS_LIMIT))
     blocks: list[Block] = [_section(heading + (f"\n{authors}" if authors else ""))]
     tags = " ".join(link(category_url(c), c) for c in p.categories[:8])
     links = f"{link(p.abs_url, 'abs')} | {link(p.pdf_url, 'pdf')}"
-    blocks.append(_context([escape(counts_line(paper)), links, tags]))
+    counts = counts_line(paper)
+    score = f"*score {number(paper.score)}*" + (f" · {escape(counts)}" if counts else "")
+    listed = f"listed {paper.listed_on.isoformat()}" if paper.listed_on else ""
+    blocks.append(_context([score, links, tags, listed]))
     abstract = " ".join(p.abstract.split())
     if abstract:
         short = shorten(abstract, ABSTRACT_LIMIT)
@@ -165,16 +174,18 @@ def paper_message(digest: Digest, paper: RankedPaper) -> SlackMessage:
         blocks.append(_section(body))
     if paper.mentions:
         blocks.append(_context([_top_post(paper.mentions[0])]))
-    text = f"{paper.rank}. {title} ({counts_line(paper)}) {p.abs_url}"
+    text = f"{paper.rank}. {title} ({score_line(paper)}) {p.abs_url}"
     return {"text": _cut(text, MAX_FALLBACK), "blocks": blocks}
 
 
 def _top_post(m: Mention) -> str:
     who = m.author_name or (f"@{m.author_handle}" if m.author_handle else source_label(m.source))
-    said = f": “{escape(shorten(m.text, POST_LIMIT))}”" if m.text.strip() else ""
+    said = post_text(m.text)
+    said = f": “{escape(shorten(said, POST_LIMIT))}”" if said else ""
+    counts = counts_phrase(m.source, m.reposts, m.likes)
     return (
         f"Top post on {escape(source_label(m.source))} by {link(m.url, who)}{said}"
-        f" · reposts {m.reposts} · likes {m.likes}"
+        + (f" · {counts}" if counts else "")
     )
 
 

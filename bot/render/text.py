@@ -14,12 +14,13 @@ from rich.text import Text
 from bot.models import Digest, RankedPaper
 from bot.render.common import (
     categories_label,
-    counts_line,
     failure_note,
     paper_count,
+    score_line,
     shorten,
     source_label,
     sources_line,
+    title_text,
 )
 
 ABSTRACT_CHARS = 320
@@ -27,10 +28,11 @@ ABSTRACT_CHARS = 320
 
 def _paper(rp: RankedPaper) -> RenderableType:
     p = rp.paper
-    head = Text.assemble((f"{rp.rank:>2}. ", "bold"), (" ".join(p.title.split()), "bold cyan"))
+    head = Text.assemble((f"{rp.rank:>2}. ", "bold"), (title_text(rp), "bold cyan"))
+    listed = f" · listed {rp.listed_on.isoformat()}" if rp.listed_on else ""
     body = [
         Text(", ".join(p.authors), style="italic"),
-        Text(f"score {rp.score} · {counts_line(rp)}", style="yellow"),
+        Text(score_line(rp) + listed, style="yellow"),
         Text.assemble(("abs ", "dim"), (p.abs_url, f"link {p.abs_url}"),
                       ("  pdf ", "dim"), (p.pdf_url, f"link {p.pdf_url}")),
         Text(" ".join(f"[{c}]" for c in p.categories), style="green"),

@@ -18,6 +18,7 @@ the past, so a window ending later is clipped to 30 s ago.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
@@ -133,6 +134,21 @@ def _urls(tweet: dict[str, Any]) -> Iterator[str]:
                 yield str(url[key])
 
 
+def expanded_text(tweet: dict[str, Any]) -> str:
+    """The tweet's text with its t.co links expanded (`entities.urls`), and the links to
+    its own pictures and videos (`pic.twitter.com/...`) dropped."""
+    text = str(tweet.get("text") or "")
+    for url in (tweet.get("entities") or {}).get("urls") or []:
+        short = str(url.get("url") or "")
+        if not short:
+            continue
+        display = str(url.get("display_url") or "")
+        media = bool(url.get("media_key")) or display.startswith(("pic.twitter.com", "pic.x.com"))
+        target = "" if media else str(url.get("unwound_url") or url.get("expanded_url") or short)
+        text = text.replace(short, target)
+    return re.sub(r"[ \t]{2,}", " ", text).strip()
+
+
 def _mention(tweet: dict[str, Any], users: dict[str, dict[str, Any]]) -> Mention | None:
     ids = extract_ids("\n".join(_urls(tweet)))
     tweet_id = str(tweet.get("id") or "")
@@ -148,7 +164,7 @@ def _mention(tweet: dict[str, Any], users: dict[str, dict[str, Any]]) -> Mention
         author_name=str(user.get("name") or username),
         author_handle=username,
         posted_at=parse_time(tweet.get("created_at")),
-        text=str(tweet.get("text") or ""),
+        text=expanded_text(tweet),
         language=str(tweet["lang"]) if tweet.get("lang") else None,
         reposts=int(metrics.get("retweet_count") or 0),
         likes=int(metrics.get("like_count") or 0),

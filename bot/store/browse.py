@@ -13,7 +13,7 @@ from sqlalchemy import func, select, tuple_
 
 from bot.models import Mention, Paper, RankedPaper, SourceCount
 from bot.store import schema as t
-from bot.store.store import Store, _mention
+from bot.store.store import Store, _mention, source_counts
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,8 +122,7 @@ async def paper_record(store: Store, arxiv_id: str) -> PaperRecord | None:
     if not listed:
         return None
     listings = tuple(
-        Listing(date, rank, score, reposts, likes,
-                tuple(SourceCount(s, r, lk) for s, r, lk in by_source))
+        Listing(date, rank, score, reposts, likes, source_counts(by_source))
         for date, rank, score, reposts, likes, by_source in listed)
     mentions = sorted((_mention(r) for r in posts), key=lambda x: (-x.attention, x.url))
     return PaperRecord(paper, listings, tuple(mentions))

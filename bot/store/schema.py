@@ -11,6 +11,7 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -122,6 +123,27 @@ digest_mentions = Table(
     Column("url", String(512), nullable=False),
 )
 
+# Every post that linked a listed paper of a built digest, as it was counted that day
+# (what `hotpapers explain` lists): who posted it, its counts then, counted in full
+# (factor 1), counted down (0 < factor < 1) or not counted (factor 0), with the rule and
+# the reason. (Only the posts shown under a paper are kept whole, in `mentions`.)
+digest_posts = Table(
+    "digest_posts",
+    metadata,
+    Column("date", Date, ForeignKey("digests.date", ondelete="CASCADE"), primary_key=True),
+    Column("arxiv_id", String(64), primary_key=True),
+    Column("source", String(32), primary_key=True),
+    Column("url", String(512), primary_key=True),
+    Column("author_handle", Text, nullable=False, server_default=""),
+    Column("author_name", Text, nullable=False, server_default=""),
+    Column("reposts", Integer, nullable=False),
+    Column("likes", Integer, nullable=False),
+    Column("factor", Float, nullable=False),
+    Column("points", Float, nullable=False),
+    Column("rule", String(32), nullable=False, server_default=""),
+    Column("reason", Text, nullable=False, server_default=""),
+)
+
 subscriptions = Table(
     "subscriptions",
     metadata,
@@ -136,6 +158,8 @@ subscriptions = Table(
     Column("paused", Boolean, nullable=False, server_default=false()),
     Column("pause_reason", Text, nullable=False, server_default=""),
     Column("created_at", UTCDateTime, nullable=False),
+    # ["daily"], ["weekly"], ["daily", "monthly"] ...; NULL: ["daily"] (rows from before)
+    Column("cadences", JSON, nullable=True),
     UniqueConstraint("platform", "channel", name="uq_subscriptions_platform_channel"),
 )
 

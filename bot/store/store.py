@@ -4,7 +4,7 @@ subscriptions, the delivery ledger and a small key/value table for the scheduler
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from bot.models import (
     PARTIAL,
     STORED_STATUSES,
+    CountedPost,
     Delivery,
     Digest,
     Mention,
@@ -145,12 +146,32 @@ class Store:
         return out
 
     # --- digests -------------------------------------------------------------------
-    async def save_digest(self, digest: Digest) -> None:
+    async def save_digest(
+        self, digest: Digest, *, counted: Mapping[str, Sequence[CountedPost]] | None = None
+    ) -> None:
         """Store a digest, replacing any stored for that date, in one transaction.
         Whether it should replace the stored one is the caller's decision
-        (`bot.provenance.replaces`). The bundled sample is never stored (ValueError)."""
+        (`bot.provenance.replaces`). The bundled sample is never stored (ValueError).
+        `counted`: arXiv id -> every post linking that paper as it was counted (for
+        `explain`); the posts stored for the date before are replaced either way."""
         async with self.engine.begin() as conn:
             await self._save_digest(conn, digest)
+            if counted:
+                await self._save_counted(conn, digest, counted)
+
+    async def _save_counted(self, conn: AsyncConnection, d: Digest,
+                            counted: Mapping[str, Sequence[CountedPost]]) -> None:
+        listed = {rp.paper.arxiv_id for rp in d.papers}
+        rows = [
+            {"date": d.date, "arxiv_id": c.arxiv_id, "source": c.mention.source,
+             "url": c.mention.url, "author_handle": c.mention.author_handle,
+             "author_name": c.mention.author_name, "reposts": c.mention.reposts,
+             "likes": c.mention.likes, "factor": c.factor, "points": c.points,
+             "rule": c.rule, "reason": c.reason}
+            for arxiv_id, cs in counted.items() if arxiv_id in listed for c in cs
+        ]
+        for i in range(0, len(rows), 1000):
+            await conn.execute(t.digest_posts.insert(), rows[i : i + 1000])
 
     async def save_digests(self, digests: Iterable[Digest]) -> None:
         async with self.engine.begin() as conn:
@@ -178,6 +199,7 @@ class Store:
     async def _save_digest(self, conn: AsyncConnection, d: Digest) -> None:
         if d.status not in STORED_STATUSES:
             raise ValueError(f"a {d.status} digest is never stored ({d.date})")
+        await conn.execute(delete(t.digest_posts).where(t.digest_posts.c.date == d.date))
         await conn.execute(delete(t.digest_mentions).where(t.digest_mentions.c.date == d.date))
         await conn.execute(delete(t.digest_papers).where(t.digest_papers.c.date == d.date))
         await self._upsert(
@@ -218,7 +240,7 @@ class Store:
                 "score": rp.score,
                 "reposts": rp.reposts,
                 "likes": rp.likes,
-                "by_source": [[s.source, s.reposts, s.likes] for s in rp.by_source],
+                "by_source": source_counts_json(rp.by_source),
                 "paper": self._paper_row(rp.paper),  # as listed that day
             }
             for rp in d.papers
@@ -263,7 +285,7 @@ class Store:
                 reposts=r["dp_reposts"],
                 likes=r["dp_likes"],
                 mentions=tuple(shown),
-                by_source=tuple(SourceCount(s, rp, lk) for s, rp, lk in r["by_source"]),
+                by_source=source_counts(r["by_source"]),
             ))
             shown = []
         return Digest(
@@ -314,6 +336,7 @@ class Store:
             "paused": sub.paused,
             "pause_reason": sub.pause_reason,
             "created_at": sub.created_at or _now(),
+            "cadences": list(sub.cadences),
         }
         async with self.engine.begin() as conn:
             await self._upsert(
@@ -415,6 +438,24 @@ class Store:
             await self._upsert(conn, t.kv, [{"key": key, "value": value}], ["key"])
 
 
+def source_counts_json(counts: Iterable[SourceCount]) -> list[list[Any]]:
+    """`digest_papers.by_source`: [source, reposts, likes] (the blog's archive), plus
+    [posts, score] when they are known (built digests)."""
+    return [[s.source, s.reposts, s.likes] if not s.posts and s.score is None
+            else [s.source, s.reposts, s.likes, s.posts, s.score] for s in counts]
+
+
+def source_counts(rows: Iterable[Sequence[Any]]) -> tuple[SourceCount, ...]:
+    """The inverse of `source_counts_json` (3- and 5-element rows)."""
+    out = []
+    for row in rows:
+        source, reposts, likes, *more = row
+        posts, score = (int(more[0]), None if more[1] is None else float(more[1])) \
+            if len(more) >= 2 else (0, None)
+        out.append(SourceCount(str(source), int(reposts), int(likes), posts, score))
+    return tuple(out)
+
+
 def _is_channel(platform: str, channel: str) -> ColumnElement[bool]:
     return (t.subscriptions.c.platform == platform) & (t.subscriptions.c.channel == channel)
 
@@ -489,4 +530,5 @@ def _subscription(r: Any) -> Subscription:
         paused=bool(r["paused"]),
         pause_reason=r["pause_reason"],
         created_at=r["created_at"],
+        cadences=tuple(r["cadences"] or ("daily",)),
     )

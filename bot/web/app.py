@@ -4,7 +4,7 @@ stylesheet. `hotpapers serve` mounts it next to `/healthz` and the platforms' ro
 
 Routes (names in brackets, used by the templates' `url()`):
   /                      the latest day [latest]
-  /YYYY-MM-DD            one day [period]; weeks and months come with the ranking issue
+  /YYYY-MM-DD            one day [period]; /2021-W31 a week, /2021-08 a month
   /c/<category>          the latest papers of a category or archive [category]
   /c/<category>.atom     its feed (same route)
   /p/<arxiv_id>          one paper [paper]
@@ -30,7 +30,7 @@ from bot.web import api, feeds, pages
 from bot.web.cache import PageCache, Rendered, respond
 from bot.web.context import CONTEXT, WebContext, base_url, context_of
 from bot.web.html import setup_templates
-from bot.web.periods import ROUTE, BadPeriodError, NotPublishedError, parse_period
+from bot.web.periods import ROUTE, BadPeriodError, Day, parse_period
 
 Build = Callable[[], Awaitable[Rendered]]
 STATIC_DIR = Path(str(resources.files("bot.web") / "static"))
@@ -73,12 +73,12 @@ async def period(request: web.Request) -> web.Response:
 
     async def build() -> Rendered:
         try:
-            day = parse_period(text)
+            found = parse_period(text)
         except BadPeriodError as exc:
             raise pages.PageError(400, "Not a date", str(exc)) from None
-        except NotPublishedError as exc:
-            raise pages.PageError(404, "Not published", str(exc)) from None
-        return await pages.day_page(ctx, day.date)
+        if isinstance(found, Day):
+            return await pages.day_page(ctx, found.date)
+        return await pages.window_page(ctx, found)
 
     return await _cached_page(request, build, request.path)
 

@@ -11,7 +11,7 @@ import jinja2
 from aiohttp import web
 
 from bot.models import Mention
-from bot.render.common import shorten, source_label
+from bot.render.common import counts_line, counts_phrase, number, post_text, shorten, source_label
 
 STATIC_ROOT = "/static"
 
@@ -29,6 +29,11 @@ FILTERS: dict[str, Any] = {
     "shorten": lambda text, limit: shorten(str(text), int(limit)),
     "source_label": source_label,
     "post_author": _post_author,
+    # `X 2,597 reposts · 245 likes — HN 120 points` of a RankedPaper or a browse Listing
+    "breakdown": lambda x: counts_line(x),
+    "post_counts": lambda m: counts_phrase(m.source, m.reposts, m.likes),
+    "post_text": lambda text: post_text(str(text)),
+    "number": number,
 }
 
 

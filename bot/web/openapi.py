@@ -26,6 +26,18 @@ class Mention(BaseModel):
     likes: int
 
 
+class SourceCounts(BaseModel):
+    """One source's part of a paper's score, in the source's own words: X and Bluesky
+    reposts and likes, Hacker News points, Hugging Face upvotes."""
+
+    posts: int | None = Field(default=None, description="posts counted (absent: unknown)")
+    reposts: int | None = None
+    likes: int | None = None
+    points: int | None = None
+    upvotes: int | None = None
+    score: float = Field(description="what the source adds to the paper's score")
+
+
 class RankedPaper(BaseModel):
     rank: int
     arxiv_id: str
@@ -39,7 +51,10 @@ class RankedPaper(BaseModel):
     abs_url: str
     pdf_url: str
     abstract: str
+    sources: dict[str, SourceCounts] = Field(description="the score per source")
     mentions: list[Mention]
+    listed_on: str | None = Field(default=None, pattern=DATE_PATTERN,
+                                  description="in a window: the day the paper counts from")
 
 
 class Digest(BaseModel):

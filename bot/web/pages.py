@@ -9,8 +9,10 @@ import itertools
 from dataclasses import dataclass
 
 from bot.arxiv.taxonomy import taxonomy
-from bot.errors import UnknownCategoryError
-from bot.models import Digest, RankedPaper
+from bot.dates import month_of, week_of
+from bot.errors import UnknownCategoryError, UsageError
+from bot.lookup import window_for
+from bot.models import Digest, RankedPaper, Window
 from bot.render.common import sources_label, sources_line
 from bot.render.links import category_path
 from bot.store.browse import (
@@ -61,6 +63,26 @@ async def missing_day(ctx: WebContext, date: dt.date) -> PageError:
                      f"There is no Hot Papers digest for {date}.", near)
 
 
+async def window_page(ctx: WebContext, window: Window) -> Rendered:
+    """A week or a month: its top papers from the stored days, each once with its best
+    day; the previous and next window of the same kind."""
+    try:
+        digest, notes = await window_for(ctx.core.store, ctx.core.settings, window)
+    except UsageError as exc:
+        raise PageError(404, f"No digest in {window.label}", str(exc)) from None
+    step = week_of if window.kind == "week" else month_of
+    before = step(window.start - dt.timedelta(days=3))
+    after = step(window.end + dt.timedelta(days=3))
+    dates = await ctx.core.store.digest_dates()
+    return _page(
+        ctx, "day.html.j2", modified=await _stamp(ctx), title=digest.heading, digest=digest,
+        description=_description(digest), sources=sources_line(digest),
+        failed=sources_label(digest.failed_sources), notes=notes,
+        prev=before.key if dates and dates[0] <= before.end else None,
+        next=after.key if dates and dates[-1] >= after.start else None,
+    )
+
+
 async def day_page(ctx: WebContext, date: dt.date | None) -> Rendered:
     """One day (`None`: the latest)."""
     store = ctx.core.store
@@ -80,14 +102,14 @@ async def day_page(ctx: WebContext, date: dt.date | None) -> Rendered:
         ctx, "day.html.j2", modified=await _stamp(ctx), title=digest.heading, digest=digest,
         description=_description(digest), sources=sources_line(digest),
         failed=sources_label(digest.failed_sources),
-        prev=dates[i - 1] if i > 0 else None,
-        next=dates[i + 1] if i + 1 < len(dates) else None,
+        prev=dates[i - 1].isoformat() if i > 0 else None,
+        next=dates[i + 1].isoformat() if i + 1 < len(dates) else None, notes=(),
     )
 
 
 def _description(digest: Digest) -> str:
     titles = "; ".join(" ".join(rp.paper.title.split()) for rp in digest.papers[:3])
-    return f"The {len(digest.papers)} arXiv papers of {digest.date} with the most attention" + (
+    return f"The {len(digest.papers)} arXiv papers of {digest.period} with the most attention" + (
         f": {titles}" if titles else "")
 
 

@@ -36,10 +36,59 @@ async def test_full_build_ranks_every_source_and_stores(
     assert sum(s.reposts + s.likes for s in top.by_source) == top.score
     assert await sqlite_store.get_digest(DAY) == d
     assert "120 papers listed" in result.notes[0]
+    assert d.meta_value("counting").startswith("one account once per paper and source")
     # it is still the feed's day but this fake feed is empty (like on a holiday): one API
     # search page follows, and no id_list requests (the search carries the metadata)
     assert [(r.method, r.path) for r in world.arxiv.log] == [
         ("GET", "/rss/cs+stat.ML"), ("GET", "/api/query")]
+
+
+async def test_fair_counting_off_counts_every_post_like_the_seed(
+    world: World, sqlite_store: Store
+) -> None:
+    settings = world.settings.model_copy(update={"fair_counting": False})
+    result = await build_digest(DAY, settings=settings, session=world.session,
+                                store=sqlite_store, sources=world.sources(), now=NOW)
+    scores = expected_scores(world, ("x", "bluesky", "hn", "hf"), fair=False)
+    fair = expected_scores(world, ("x", "bluesky", "hn", "hf"))
+    assert scores != fair  # the corpus has accounts posting a paper more than once
+    assert [(-p.score, p.paper.arxiv_id) for p in result.digest.papers] == sorted(
+        (-s, i) for i, s in scores.items() if s >= 50)
+    assert result.digest.meta_value("counting") == "every post counted in full (the seed's rule)"
+
+
+async def test_rank_normalisation_orders_by_each_sources_percentile(
+    world: World, sqlite_store: Store
+) -> None:
+    settings = world.settings.model_copy(update={"source_normalisation": "rank"})
+    result = await build_digest(DAY, settings=settings, session=world.session,
+                                store=sqlite_store, sources=world.sources(), now=NOW)
+    # independently: each source's fair points per listed paper -> percentile x 100
+    listed = {p.paper.arxiv_id for p in world.arxiv.papers if p.announce_type != "replace"
+              and any(c.startswith("cs.") or c == "stat.ML" for c in p.paper.categories)}
+    total: dict[str, float] = {}
+    for source in ("x", "bluesky", "hn", "hf"):
+        best: dict[tuple[str, str], int] = {}
+        for post in world.corpus.expected(source, WINDOW.start, WINDOW.end).values():
+            for i in set(post.arxiv_ids) & listed:
+                key = (i, post.author.lower())
+                best[key] = max(best.get(key, 0), post.likes + post.reposts)
+        points: dict[str, int] = {}
+        for (i, _), a in best.items():
+            points[i] = points.get(i, 0) + a
+        values = sorted(v for v in points.values() if v > 0)
+        for i, v in points.items():
+            if v > 0:
+                total[i] = total.get(i, 0.0) + 100.0 * sum(1 for x in values if x <= v) / len(
+                    values)
+    plain = expected_scores(world, ("x", "bluesky", "hn", "hf"))
+    hot = {i for i, s in plain.items() if s >= 50}  # listed by attention, as before
+    want = sorted((-round(total[i]), i) for i in hot)
+    got = [(-p.score, p.paper.arxiv_id) for p in result.digest.papers]
+    assert sorted(got) == want  # the same papers and scores
+    assert [i for _, i in got] == [i for _, i in sorted((-total[i], i) for i in hot)]
+    assert all(p.score <= 400 for p in result.digest.papers)
+    assert result.digest.meta_value("normalisation") == "rank"
 
 
 async def test_a_failing_source_is_recorded_and_the_rest_still_count(

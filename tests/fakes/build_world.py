@@ -71,14 +71,20 @@ async def world() -> AsyncIterator[World]:
     await arxiv.close()
 
 
-def expected_scores(w: World, sources: tuple[str, ...]) -> dict[str, int]:
+def expected_scores(w: World, sources: tuple[str, ...], *, fair: bool = True
+                    ) -> dict[str, int]:
+    """Scores computed from the corpus itself. `fair`: each account once per paper and
+    source, with its most engaged post (the corpus has no auto-posters and no authors
+    posting their own papers); else every post in full (the seed's rule)."""
     listed = {p.paper.arxiv_id for p in w.arxiv.papers if p.announce_type != "replace"
               and any(c.startswith("cs.") or c == "stat.ML" for c in p.paper.categories)}
-    scores: dict[str, int] = {}
+    best: dict[tuple[str, str, str], int] = {}
     for source in sources:
         for post in w.corpus.expected(source, WINDOW.start, WINDOW.end).values():
             for i in set(post.arxiv_ids) & listed:
-                scores[i] = scores.get(i, 0) + post.likes + post.reposts
+                key = (i, source, post.author.lower() if fair else post.url)
+                best[key] = max(best.get(key, 0), post.likes + post.reposts)
+    scores: dict[str, int] = {}
+    for (i, _, _), attention in best.items():
+        scores[i] = scores.get(i, 0) + attention
     return scores
-
-

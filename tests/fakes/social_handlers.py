@@ -206,11 +206,20 @@ def _x_invalid(message: str) -> web.Response:
 
 
 def _tweet(p: FakePost) -> dict[str, Any]:
+    """As X sends it: the text holds t.co links (where the corpus shows the links) and a
+    t.co link to the tweet's picture; `entities.urls` says what each one stands for."""
     urls = [{"start": 0, "end": 23, "url": f"https://t.co/{p.post_id[-6:]}{i}",
              "expanded_url": link, "display_url": link.removeprefix("https://")[:22] + "…",
              **({"unwound_url": link} if i % 2 else {})}
             for i, link in enumerate(p.links)]
-    return {"id": p.post_id, "text": p.text, "author_id": f"u{p.author}",
+    text = p.text
+    for u in urls:
+        text = text.replace(u["display_url"], u["url"], 1)
+    picture = f"https://t.co/{p.post_id[-6:]}p"
+    urls.append({"start": 0, "end": 23, "url": picture, "media_key": f"3_{p.post_id}",
+                 "expanded_url": f"https://twitter.com/{p.author}/status/{p.post_id}/photo/1",
+                 "display_url": f"pic.twitter.com/{p.post_id[-6:]}"})
+    return {"id": p.post_id, "text": f"{text} {picture}", "author_id": f"u{p.author}",
             "created_at": _iso(p.created), "lang": "en", "entities": {"urls": urls},
             "public_metrics": {"retweet_count": p.reposts, "reply_count": 0,
                                "like_count": p.likes, "quote_count": 0,

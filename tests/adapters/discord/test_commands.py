@@ -81,6 +81,7 @@ async def test_commands_are_synced_in_setup_hook_with_permissions(running: Runni
     assert synced["hot"].get("default_member_permissions") is None
     hot_opts = {o["name"]: o for o in synced["hot"]["options"]}
     assert hot_opts["date"]["autocomplete"] and hot_opts["category"]["autocomplete"]
+    assert hot_opts["window"]["autocomplete"] and not hot_opts["window"].get("required")
     assert len(running.fake.sent("PUT", r"/commands$")) == 1
 
 
@@ -112,6 +113,30 @@ async def test_hot_with_a_category_filters_the_papers(running: Running) -> None:
     replies = fake.thread_messages(parent["id"])
     assert 0 < len(replies) < 11
     assert all("cs.CV" in m["embeds"][0]["description"] for m in replies)
+
+
+async def test_hot_with_a_window_posts_the_weeks_papers(running: Running) -> None:
+    fake = running.fake
+    iid = await fake.interact("hot", [opt("window", "2021-W31")])
+    cb = await fake.callback(iid)
+    assert cb.type == 4 and not cb.data.get("flags", 0) & EPHEMERAL
+    assert "Hot Papers of the week 2021-W31: 11 papers" in cb.data["content"]
+    await fake.wait_for(lambda: len(fake.sent("POST", r"/channels/\d+/messages$")) >= 12)
+    parent = next(m for m in fake.messages[TEXT_CHANNEL_ID] if m.get("embeds"))
+    embed = parent["embeds"][0]
+    assert embed["title"] == "Hot Papers of the week 2021-W31"
+    assert "1. [Sketch Your Own GAN](https://arxiv.org/abs/2108.02774)" in embed["description"]
+    assert "1 stored day, 2021-08-06 to 2021-08-06" in embed["description"]
+    replies = fake.thread_messages(parent["id"])
+    assert "listed 2021-08-06" in replies[0]["embeds"][0]["description"]
+    # a window and a date at once: one line, ephemeral
+    iid = await fake.interact("hot", [opt("window", "week"), opt("date", SAMPLE_DATE)])
+    cb = await fake.callback(iid)
+    assert cb.data["flags"] & EPHEMERAL and cb.data["content"].startswith("Two dates")
+    # autocomplete: the relative words, then the weeks and months of the stored days
+    iid = await fake.interact("hot", [opt("window", "", focused=True)], type_=4)
+    cb = await fake.callback(iid)
+    assert [c["value"] for c in cb.data["choices"]] == ["week", "month", "2021-W31", "2021-08"]
 
 
 async def test_bad_input_gets_a_one_line_ephemeral_answer(running: Running) -> None:

@@ -87,6 +87,17 @@ def reply_titles(slack: FakeSlack, channel: str) -> list[str]:
     return [m["text"] for m in slack.thread(channel)[1:]]
 
 
+async def test_hot_week_posts_the_window_as_a_thread(served: Served) -> None:
+    await served.hot_ok("2021-W31")
+    await until(lambda: len(served.slack.thread("C123")) == 12)
+    parent, first = served.slack.thread("C123")[:2]
+    assert parent["text"] == "Hot Papers of the week 2021-W31: 11 papers (cs, stat.ML)"
+    assert parent["blocks"][0]["text"]["text"] == "Hot Papers of the week 2021-W31"
+    assert "1 stored day, 2021-08-06 to 2021-08-06" in str(parent["blocks"])
+    assert first["text"].startswith("1. Sketch Your Own GAN (score 2,842 · X 2,597 reposts")
+    assert "listed 2021-08-06" in str(first["blocks"])
+
+
 async def test_hot_latest_posts_parent_and_eleven_replies_in_rank_order(served: Served) -> None:
     took = await served.hot_ok("")
     assert took < 3.0  # acked within Slack's 3 seconds
@@ -100,7 +111,7 @@ async def test_hot_latest_posts_parent_and_eleven_replies_in_rank_order(served: 
     digest = await served.core.store.get_digest(sample_digest(1).date)
     assert digest is not None
     for i, (msg, p) in enumerate(zip(thread[1:], digest.papers, strict=True), start=1):
-        assert msg["text"].startswith(f"{i}. {' '.join(p.paper.title.split())}")
+        assert msg["text"].startswith(f"{i}. {p.paper.title} (score ")  # spacing as listed
     assert reply_titles(served.slack, "C123")[0].startswith("1. Sketch Your Own GAN")
     assert served.slack.responses == []  # nothing ephemeral on success
 

@@ -88,7 +88,7 @@ def test_export_text() -> None:
     imported_sample()
     code, out, _ = hp("export", "-d", "2021-08-06", "--format", "text")
     assert code == 0
-    assert "Sketch Your Own GAN" in out and "2842" in out
+    assert "Sketch Your Own GAN" in out and "score 2,842" in out
     assert "<blockquote" not in out
 
 

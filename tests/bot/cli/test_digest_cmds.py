@@ -23,7 +23,7 @@ def test_demo_prints_the_bundled_digest() -> None:
     assert "Hot Papers 2021-08-06 — 11 papers" in out
     first = out.index(" 1. Sketch Your Own GAN")
     assert first < out.index(" 2. The AI Economist")
-    assert "score 2842 · reposts 2597 · likes 245" in out
+    assert "score 2,842 · X 2,597 reposts · 245 likes" in out
     assert "https://arxiv.org/abs/2108.02774" in out and "[cs.CV] [cs.LG]" in out
 
 

@@ -48,7 +48,8 @@ def test_paper_embed_of_the_top_sample_paper() -> None:
     assert e["title"] == "1. Sketch Your Own GAN"
     assert e["url"] == "https://arxiv.org/abs/2108.02774"
     desc = e["description"]
-    assert desc.startswith("Sheng-Yu Wang, David Bau, Jun-Yan Zhu\n**reposts 2597 · likes 245**")
+    assert desc.startswith(
+        "Sheng-Yu Wang, David Bau, Jun-Yan Zhu\n**score 2,842** · X 2,597 reposts · 245 likes\n")
     assert "[abs](https://arxiv.org/abs/2108.02774) | [pdf](https://arxiv.org/pdf/2108.02774)" \
         in desc
     assert "[`cs.CV`](https://arxiv.org/list/cs.CV/recent)" in desc

@@ -21,7 +21,7 @@ def test_top_level_and_first_paper() -> None:
     top = data["papers"][0]
     assert list(top) == ["rank", "arxiv_id", "title", "authors", "score", "reposts", "likes",
                          "categories", "primary_category", "abs_url", "pdf_url", "abstract",
-                         "mentions"]
+                         "sources", "mentions"]
     assert top["rank"] == 1 and top["arxiv_id"] == "2108.02774"
     assert top["title"] == "Sketch Your Own GAN"
     assert top["authors"] == ["Sheng-Yu Wang", "David Bau", "Jun-Yan Zhu"]
@@ -30,6 +30,8 @@ def test_top_level_and_first_paper() -> None:
     assert top["abs_url"] == "https://arxiv.org/abs/2108.02774"
     assert top["pdf_url"] == "https://arxiv.org/pdf/2108.02774"
     assert top["abstract"].startswith("Can a user create")
+    # the blog published totals, not how many posts: no "posts"
+    assert top["sources"] == {"x": {"reposts": 2597, "likes": 245, "score": 2842}}
 
 
 def test_mentions_are_plain_dicts() -> None:

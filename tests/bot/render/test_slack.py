@@ -58,10 +58,11 @@ def test_paper_reply_has_every_part() -> None:
     first = digest.papers[0]
     msg = paper_message(digest, first)
     text = all_text(msg)
-    assert msg["text"].startswith("1. Sketch Your Own GAN (reposts 2597 · likes 245)")
+    assert msg["text"].startswith(
+        "1. Sketch Your Own GAN (score 2,842 · X 2,597 reposts · 245 likes)")
     assert "<https://arxiv.org/abs/2108.02774|Sketch Your Own GAN>" in text
     assert "Sheng-Yu Wang, David Bau, Jun-Yan Zhu" in text
-    assert "reposts 2597 · likes 245" in text
+    assert "*score 2,842* · X 2,597 reposts · 245 likes" in text
     assert "<https://arxiv.org/abs/2108.02774|abs> | <https://arxiv.org/pdf/2108.02774|pdf>" in text
     assert "<https://arxiv.org/list/cs.CV/recent|cs.CV>" in text
     assert "<https://arxiv.org/list/cs.LG/recent|cs.LG>" in text
@@ -92,7 +93,9 @@ def test_per_source_counts_when_several_sources() -> None:
     from bot.models import SourceCount
 
     p = replace(ranked(1), by_source=(SourceCount("x", 10, 50), SourceCount("hn", 0, 80)))
-    assert "X 60 · Hacker News 80" in all_text(paper_message(sample_digest(1), p))
+    p = replace(p, score=140)
+    assert "*score 140* · X 10 reposts · 50 likes — HN 80 points" in all_text(
+        paper_message(sample_digest(1), p))
 
 
 def test_many_papers_parent_list_is_cut_with_a_count() -> None:

@@ -9,14 +9,14 @@ from bot.render.text import render_text
 from tests import factories
 
 
-def test_layout_without_trailing_spaces_and_with_collapsed_title() -> None:
+def test_layout_without_trailing_spaces_and_the_title_spaced_as_listed() -> None:
     d = factories.digest()
     first = dataclasses.replace(d.papers[0].paper, title="Two  spaces\nand a break")
     d = d.with_papers((dataclasses.replace(d.papers[0], paper=first), *d.papers[1:]))
     text = render_text(d)
     assert text.startswith("Hot Papers 2021-08-06 — 5 papers · cs, stat.ML")
-    assert " 1. Two spaces and a break" in text
-    assert "score 600 · reposts 500 · likes 100" in text
+    assert " 1. Two  spaces and a break" in text
+    assert "score 600 · X 500 reposts · 100 likes" in text
     assert all(line == line.rstrip() for line in text.splitlines())
     assert "could not be reached" not in text
 

@@ -63,6 +63,10 @@ async def test_every_tweet_once_paged_with_next_token(session: aiohttp.ClientSes
         assert (m.reposts, m.likes) == (post.reposts, post.likes)
         assert m.url == f"https://twitter.com/{post.author}/status/{post.post_id}"
         assert m.author_handle == post.author and m.language == "en"
+        # the t.co links are expanded, the picture's link dropped
+        assert "t.co/" not in m.text and "pic.twitter.com" not in m.text
+        if not post.card_only:
+            assert all(link in m.text for link in post.links), (m.text, post.links)
 
 
 async def test_a_window_older_than_seven_days_is_out_of_reach_without_asking(

@@ -98,3 +98,36 @@ async def test_provenance_round_trips_and_the_sample_is_refused(any_store: Store
     assert got is not None and (got.retry_at, got.attempts) == (later, 3)
     with pytest.raises(ValueError, match="never stored"):
         await any_store.save_digest(dataclasses.replace(d, status="sample"))
+
+
+async def test_counted_posts_breakdown_and_cadences_round_trip(any_store: Store) -> None:
+    from bot.counting import SAME_ACCOUNT
+    from bot.models import CountedPost, SourceCount
+    from bot.store.ranking_queries import counted_posts, digests_between, listing_dates
+
+    d = factories.digest()
+    top = d.papers[0]
+    top = dataclasses.replace(top, by_source=(SourceCount("hn", 0, 120, 1, 240.0),
+                                              SourceCount("x", 500, 100, 2, None)))
+    d = d.with_papers((top, *d.papers[1:]))
+    m = top.mentions[0]
+    dup = dataclasses.replace(m, url=m.url + "9", likes=3)
+    counted = {top.paper.arxiv_id: [
+        CountedPost(top.paper.arxiv_id, m, 1.0, float(m.attention)),
+        CountedPost(top.paper.arxiv_id, dup, 0.0, 0.0, SAME_ACCOUNT, "already counts"),
+    ], "9999.99999": [CountedPost("9999.99999", m, 1.0, 5.0)]}  # not listed: not stored
+    await any_store.save_digest(d, counted=counted)
+    got = await any_store.get_digest(d.date)
+    assert got == d  # the 5-element breakdown comes back as it went in
+    posts = await counted_posts(any_store, d.date, top.paper.arxiv_id)
+    assert [(c.mention.url, c.factor, c.rule, c.reason) for c in posts] == [
+        (m.url, 1.0, "", ""), (dup.url, 0.0, SAME_ACCOUNT, "already counts")]
+    assert posts[1].mention.likes == 3 and posts[1].mention.author_handle == m.author_handle
+    assert posts[1].mention.author_name == m.author_name
+    assert await counted_posts(any_store, d.date, "9999.99999") == ()
+    assert await listing_dates(any_store, top.paper.arxiv_id) == [d.date]
+    assert [x.date for x in await digests_between(any_store, d.date, d.date)] == [d.date]
+    sub = await any_store.save_subscription(Subscription("slack", "C9", cadences=("weekly",)))
+    assert sub.cadences == ("weekly",)
+    assert (await any_store.save_subscription(Subscription("slack", "C8"))).cadences == (
+        "daily",)

@@ -87,7 +87,7 @@ async def test_the_day_page_lists_the_11_papers_in_order(web: Web) -> None:
     assert "https://arxiv.org/abs/2108.02774" in links
     assert "https://arxiv.org/pdf/2108.02774" in links
     assert links["/c/cs.CV"] == "cs.CV"
-    assert "score 2842" in html and "X: 2597 reposts, 245 likes" in html
+    assert "score 2,842" in html and "X 2,597 reposts · 245 likes" in html
     assert "Sheng-Yu Wang, David Bau, Jun-Yan Zhu" in html
     assert "cross-domain adversarial loss" in html  # the abstract
     post = next(h for h, _ in o.links if "ak92501/status/1423445312602099712" in h)
@@ -110,8 +110,30 @@ async def test_missing_and_malformed_days(web: Web) -> None:
     for bad in ("/2021-13-01", "/2021-02-30"):
         assert "is not a real date; type a day as /YYYY-MM-DD" in await web.text(bad, 400)
     assert "is not a date; type a day as /YYYY-MM-DD" in await web.text("/2021-8-6", 400)
-    assert "weekly and monthly pages are not published yet" in await web.text("/2021-W31", 404)
+    assert "2021 has no ISO week 54" in await web.text("/2021-W54", 400)
+    assert "2021-13&#39; is not a month" in await web.text("/2021-13", 400)
+    assert "No digest is stored for any day of January 2019" in await web.text("/2019-01", 404)
     assert "Nothing is published at /no/such/page" in await web.text("/no/such/page", 404)
+
+
+async def test_week_and_month_pages(web: Web) -> None:
+    from bot.dates import iso_week
+    from bot.lookup import window_for
+
+    html = await web.text("/2021-W31")
+    o = outline(html)
+    check_plain_structure(o)
+    digest, _ = await window_for(web.core.store, web.core.settings, iso_week(2021, 31))
+    assert o.headings[0] == (1, "Hot Papers of the week 2021-W31")
+    titles = [text for lvl, text in o.headings if lvl == 2]
+    assert titles == [f"{rp.rank}. {' '.join(rp.paper.title.split())}" for rp in digest.papers]
+    assert len(titles) == 30 and "5 stored days, 2021-08-02 to 2021-08-06" in html
+    assert "listed 2021-08-06" in html  # Sketch Your Own GAN's day
+    assert ("/2021-W30", "← 2021-W30") in o.links
+    assert not any(h == "/2021-W32" for h, _ in o.links)  # nothing stored after it
+    month = outline(await web.text("/2021-07"))
+    assert month.headings[0] == (1, "Hot Papers of July 2021")
+    assert ("/2021-06", "← 2021-06") in month.links and ("/2021-08", "2021-08 →") in month.links
 
 
 async def test_category_pages_across_days(web: Web) -> None:
@@ -141,7 +163,8 @@ async def test_the_paper_page(web: Web) -> None:
     o = outline(html)
     check_plain_structure(o)
     assert o.headings[:3] == [(1, "Sketch Your Own GAN"), (2, "Listed on"), (2, "Posts")]
-    assert ("/2021-08-06#rank-1", "2021-08-06") in o.links and "#1, score 2842" in html
+    assert ("/2021-08-06#rank-1", "2021-08-06") in o.links
+    assert "#1, score 2,842 (X 2,597 reposts · 245 likes)" in html
     assert any(h.startswith("https://twitter.com/ak92501/status/") for h, _ in o.links)
     moved = await web.get("/p/2108.02774v3")
     assert moved.status == 301 and moved.headers["Location"] == "/p/2108.02774"
