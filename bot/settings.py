@@ -1,22 +1,40 @@
 """Configuration: environment variables (`HOTPAPERS_*`, platform tokens) and an optional
 `hotpapers.toml`, read once into one `Settings` object. Secrets are `SecretStr`: they
-never appear in a repr, a log line or an error message."""
+never appear in a repr, a log line or an error message (`secret_values` lists them for
+the log filter of `bot.redact`).
+
+`get_settings()` turns a setting that doesn't parse into ONE line naming the variable,
+the wrong value (never a secret's) and what is accepted, as a `ConfigurationError`:
+"HOTPAPERS_POST_TIME=25:00: not a time of day; use HH:MM, for example 09:00"."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
+import os
+import re
+import zoneinfo
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
+import limits
 import platformdirs
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
+    SettingsError,
     TomlConfigSettingsSource,
 )
+
+from bot.errors import ConfigurationError
+from bot.redact import parse_webhook_url
+
+WEBHOOK_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
+SLACK_MANAGER = re.compile(r"^[UWS][A-Z0-9]{2,20}$")  # a user (U..., W...) or user group (S...)
 
 
 def default_database_url() -> str:
@@ -36,8 +54,8 @@ class Settings(BaseSettings):
     # The arXiv listing the digest ranks (the blog's: cs + stat.ML, new + cross-lists).
     listing: tuple[str, ...] = ("cs", "stat.ML")
     # Ranking rules (the seed's defaults).
-    min_score: int = 50
-    min_post_attention: int = 25
+    min_score: int = Field(default=50, ge=0)
+    min_post_attention: int = Field(default=25, ge=0)
     source_weights: dict[str, float] = Field(default_factory=dict)
     # Daily schedule.
     post_time: dt.time = dt.time(9, 0)
@@ -48,7 +66,7 @@ class Settings(BaseSettings):
     arxiv_api_url: str = "https://export.arxiv.org/api/query"
     arxiv_rss_url: str = "https://rss.arxiv.org/rss/"
     arxiv_oai_url: str = "https://oaipmh.arxiv.org/oai"
-    arxiv_min_interval: float = 3.0
+    arxiv_min_interval: float = Field(default=3.0, ge=0)
     hn_url: str = "https://hn.algolia.com/api/v1/"
     hf_url: str = "https://huggingface.co/api/"
     bluesky_url: str = "https://bsky.social/xrpc/"
@@ -91,13 +109,83 @@ class Settings(BaseSettings):
     )
     # discord.py follows per-route buckets itself; this caps all REST calls together
     # (Discord's global limit is 50 requests/s per bot; keep a 4% margin).
-    discord_global_rate: float = 48.0
+    discord_global_rate: float = Field(default=48.0, gt=0)
+    # `webhook:default`; more webhooks by name in `discord_webhooks` (`webhook:lab`).
     discord_webhook_url: SecretStr | None = Field(
         default=None,
         validation_alias=AliasChoices("DISCORD_WEBHOOK_URL", "HOTPAPERS_DISCORD_WEBHOOK_URL"),
     )
+    discord_webhooks: dict[str, SecretStr] = Field(default_factory=dict)
+    # Who may change a Slack channel's subscription besides workspace owners and admins
+    # and the channel's creator: user ids (U..., W...) and user group ids (S...).
+    slack_managers: Annotated[tuple[str, ...], NoDecode] = ()
+    # Chat commands a user / a channel may send (the `limits` library's notation), and
+    # how long the same /hot in a channel answers with the thread already posted.
+    command_limit_user: str = "10/minute"
+    command_limit_channel: str = "30/minute"
+    repeat_window: float = Field(default=600.0, ge=0)  # seconds
     http_host: str = "0.0.0.0"
-    port: int = Field(default=3000, validation_alias=AliasChoices("PORT", "HOTPAPERS_PORT"))
+    port: int = Field(default=3000, ge=1, le=65535,
+                      validation_alias=AliasChoices("PORT", "HOTPAPERS_PORT"))
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ValueError("unknown time zone") from None
+        return value
+
+    @field_validator("discord_webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and parse_webhook_url(value.get_secret_value()) is None:
+            raise ValueError("not a webhook URL")
+        return value
+
+    @field_validator("discord_webhooks")
+    @classmethod
+    def _webhooks(cls, value: dict[str, SecretStr]) -> dict[str, SecretStr]:
+        for name, url in value.items():
+            if name == "default" or not WEBHOOK_NAME.match(name):
+                raise ValueError("bad webhook name")
+            if parse_webhook_url(url.get_secret_value()) is None:
+                raise ValueError("not a webhook URL")
+        return value
+
+    @field_validator("slack_managers", mode="before")
+    @classmethod
+    def _managers(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            text = value.strip()
+            value = json.loads(text) if text.startswith("[") else re.split(r"[\s,]+", text)
+        if isinstance(value, list | tuple):
+            ids = tuple(str(v).strip() for v in value if str(v).strip())
+            if not all(SLACK_MANAGER.match(i) for i in ids):
+                raise ValueError("not Slack user or user group ids")
+            return ids
+        return value
+
+    @field_validator("command_limit_user", "command_limit_channel")
+    @classmethod
+    def _rate(cls, value: str) -> str:
+        try:
+            limits.parse(value)
+        except ValueError:
+            raise ValueError("not a rate") from None
+        return value
+
+    def webhook_url(self, name: str) -> SecretStr | None:
+        """The webhook URL `webhook:<name>` posts to: `default` is DISCORD_WEBHOOK_URL,
+        other names come from HOTPAPERS_DISCORD_WEBHOOKS (None when not configured)."""
+        if name == "default":
+            return self.discord_webhook_url
+        return self.discord_webhooks.get(name)
+
+    def webhook_names(self) -> tuple[str, ...]:
+        names = ("default",) if self.discord_webhook_url is not None else ()
+        return names + tuple(sorted(n for n in self.discord_webhooks if not n.isdigit()))
 
     @classmethod
     def settings_customise_sources(
@@ -111,7 +199,133 @@ class Settings(BaseSettings):
         return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
 
 
+def secret_values(settings: Settings) -> tuple[str, ...]:
+    """Every configured secret value (for the log filter): the `SecretStr` settings, the
+    webhook URLs and the password of the database URL."""
+    found: list[str] = []
+    for name in type(settings).model_fields:
+        value = getattr(settings, name)
+        values = value.values() if isinstance(value, dict) else [value]
+        found += [v.get_secret_value() for v in values if isinstance(v, SecretStr)]
+    password = re.search(r"://[^/:@]*:([^@/]+)@", settings.database_url)
+    if password:
+        found.append(password[1])
+    return tuple(v for v in found if v)
+
+
 @cache
 def get_settings(**overrides: Any) -> Settings:
-    """The process's settings, read once."""
-    return Settings(**overrides)
+    """The process's settings, read once. A setting that doesn't parse raises a
+    ConfigurationError of one line (the variable, the value, what is accepted)."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise ConfigurationError(describe_validation_error(exc)) from None
+    except SettingsError as exc:
+        raise ConfigurationError(describe_settings_error(exc)) from None
+
+
+# --- one line per wrong setting -----------------------------------------------------------
+HINTS = {
+    "post_time": "not a time of day; use HH:MM, for example 09:00",
+    "timezone": "not a time zone; use an IANA name, for example UTC or Europe/Berlin",
+    "catch_up": "not true or false; use true or false",
+    "port": "not a port; use a whole number from 1 to 65535, for example 3000",
+    "listing": 'not a JSON list of arXiv categories; use for example ["cs", "stat.ML"]',
+    "source_weights": 'not a JSON object of source weights; use for example {"hn": 2}',
+    "discord_webhooks": ('not a JSON object of webhook names (lower-case letters, digits, - '
+                         'and _; not "default") and Discord webhook URLs; use for example '
+                         '{"lab": "https://discord.com/api/webhooks/ID/TOKEN"}'),
+    "discord_webhook_url": ("not a Discord webhook URL; copy it from Channel settings -> "
+                            "Integrations -> Webhooks (https://discord.com/api/webhooks/ID/TOKEN)"),
+    "slack_managers": ("not a list of Slack user or user group ids; use for example "
+                       "U0123ABCD,S0456EFGH"),
+    "command_limit_user": "not a rate; use a count per unit, for example 10/minute",
+    "command_limit_channel": "not a rate; use a count per unit, for example 30/minute",
+}
+TYPE_HINTS: dict[object, str] = {
+    int: "not a whole number of at least 0; for example 50",
+    float: "not a number of at least 0; for example 3",
+    bool: "not true or false; use true or false",
+}
+SHOWN_VALUE = 60  # characters of a wrong value shown
+
+
+def _field_of(loc: object) -> str | None:
+    """The field a pydantic error location (a field name or an alias) points at."""
+    fields = Settings.model_fields
+    if loc in fields:
+        return str(loc)
+    for name, info in fields.items():
+        alias = info.validation_alias
+        choices = alias.choices if isinstance(alias, AliasChoices) else [alias]
+        if loc in choices:
+            return name
+    return None
+
+
+def _where(field: str) -> tuple[str, str | None]:
+    """The setting's name as the user set it, and the raw value when it came from the
+    environment: `HOTPAPERS_POST_TIME` (environment), `post_time in hotpapers.toml`."""
+    info = Settings.model_fields[field]
+    alias = info.validation_alias
+    names = [str(c) for c in alias.choices] if isinstance(alias, AliasChoices) else []
+    names = names or [f"HOTPAPERS_{field.upper()}"]
+    env = {k.upper(): v for k, v in os.environ.items()}
+    for name in names:
+        if name.upper() in env:
+            return name, env[name.upper()]
+    if Path("hotpapers.toml").is_file():
+        return f"{field} in hotpapers.toml", None
+    return names[0], None
+
+
+def _is_secret(field: str) -> bool:
+    text = str(Settings.model_fields[field].annotation)
+    return "SecretStr" in text
+
+
+def _hint(field: str, fallback: str) -> str:
+    if field in HINTS:
+        return HINTS[field]
+    annotation = Settings.model_fields[field].annotation
+    return TYPE_HINTS.get(annotation, fallback)
+
+
+def _line(field: str, value: object, fallback: str) -> str:
+    name, raw = _where(field)
+    shown = raw if raw is not None else value
+    hint = _hint(field, fallback)
+    if _is_secret(field) or shown is None or isinstance(shown, dict | list | tuple):
+        return f"{name}: {hint}"
+    text = str(shown)
+    if len(text) > SHOWN_VALUE:
+        text = text[:SHOWN_VALUE] + "…"
+    if name.endswith(" in hotpapers.toml"):
+        return f"{field}={text} in hotpapers.toml: {hint}"
+    return f"{name}={text}: {hint}"
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    """The first wrong setting of `exc` in one line (+ how many more there are)."""
+    errors = exc.errors()
+    lines = []
+    for error in errors:
+        field = _field_of(error["loc"][0]) if error["loc"] else None
+        if field is None:
+            lines.append(f"a setting is wrong: {error['msg']}")
+        else:
+            lines.append(_line(field, error.get("input"), error["msg"].lower()))
+    lines = list(dict.fromkeys(lines))
+    more = f" (and {len(lines) - 1} more wrong settings)" if len(lines) > 1 else ""
+    return lines[0] + more
+
+
+def describe_settings_error(exc: SettingsError) -> str:
+    """pydantic-settings' "error parsing value for field X" (a JSON setting that isn't
+    JSON) in one line."""
+    m = re.search(r'field "([^"]+)"', str(exc))
+    field = _field_of(m[1]) if m else None
+    if field is None:
+        return f"a setting could not be read ({str(exc).splitlines()[0]})"
+    return _line(field, None, "not valid JSON")
