@@ -22,10 +22,11 @@ from bot.chat import InteractiveAdapter, parse_target
 from bot.cli.app import app, fail, open_core, out, run, setup_logging
 from bot.commands import describe
 from bot.core import Core
+from bot.errors import UsageError
 from bot.models import Command, Digest, Subscription
 from bot.publish import PublishReport, publish
 from bot.schedule import Build, Observe, Scheduler
-from bot.settings import Settings
+from bot.settings import Settings, get_settings
 from bot.store import Store
 
 log = logging.getLogger("hotpapers.run")
@@ -249,11 +250,26 @@ def _words(categories: list[str], keyword: list[str], exclude_keyword: list[str]
     return tuple(words)
 
 
-async def _answer(target: str, name: str, words: tuple[str, ...]) -> None:
-    platform, channel = parse_target(target)
+async def _answer(text: str, name: str, words: tuple[str, ...]) -> None:
+    """A subscription command from the CLI: the operator may change any channel. The
+    target is checked like everywhere else (`parse_target`); a stored target from before
+    that check can still be removed by `unsubscribe`."""
+    refused: UsageError | None = None
+    try:
+        parsed = parse_target(text, get_settings(), allow_url=False)
+        platform, channel = parsed.platform, parsed.channel
+    except UsageError as exc:
+        if name != "unsubscribe":
+            raise
+        refused, (platform, _, channel) = exc, text.partition(":")
+        platform, channel = platform.strip().lower(), channel.strip()
+    target = f"{platform}:{channel}"
     async with open_core(load_sample=False) as core:
+        if refused is not None and await core.store.get_subscription(platform, channel) is None:
+            raise refused
         answer = await core.answer(Command(name=name, args=words, platform=platform,
-                                           channel=channel, user="cli"))
+                                           channel=channel, user="cli",
+                                           can_manage_channel=True))
     if answer.is_error:
         fail(answer.text.replace("/hot subscribe", f"hotpapers subscribe {target}")
              .replace("/hot unsubscribe", f"hotpapers unsubscribe {target}"))
