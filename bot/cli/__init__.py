@@ -10,6 +10,7 @@ from bot.cli import (  # noqa: F401  (each module registers its commands on `app
     post_cmds,
     serve_cmds,
     service_cmds,
+    status_cmds,
 )
 from bot.cli.app import app
 

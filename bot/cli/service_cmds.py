@@ -1,6 +1,6 @@
 """`hotpapers run` (the worker: the daily schedule plus every configured chat platform's
-commands), `status`, and the subscription commands `subscribe`, `unsubscribe`,
-`subscriptions`."""
+commands) and the subscription commands `subscribe` and `unsubscribe` (`status` and
+`subscriptions` are in `status_cmds`)."""
 
 from __future__ import annotations
 
@@ -13,14 +13,11 @@ from typing import Annotated
 
 import aiohttp
 import typer
-from rich.table import Table
-from rich.text import Text
 
 from adapters.registry import ChatAdapters, interactive_adapters
 from bot.arxiv.pacing import ArxivPacer
 from bot.chat import InteractiveAdapter, parse_target
 from bot.cli.app import app, fail, open_core, out, run, setup_logging
-from bot.commands import describe
 from bot.core import Core
 from bot.errors import UsageError
 from bot.models import Command, Digest, Subscription
@@ -155,86 +152,6 @@ def run_command(
     run(_worker(once))
 
 
-# --- status ---------------------------------------------------------------------------
-@app.command("status")
-def status_command() -> None:
-    """Next run, the last post per channel and what failed."""
-
-    async def go() -> None:
-        async with open_core(load_sample=False) as core:
-            await show_status(core)
-
-    run(go())
-
-
-async def show_status(core: Core) -> None:
-    store = core.store
-
-    async def no_build(_date: dt.date) -> Digest | None:
-        return None
-
-    async def no_publish(digest: Digest, _subs: list[Subscription]) -> PublishReport:
-        return PublishReport(digest.date, ())
-
-    scheduler = Scheduler(store, core.settings, build=no_build, publish=no_publish)
-    nxt, last = await scheduler.next_run(), await scheduler.last_day()
-    due = " (due now)" if nxt <= scheduler.clock.now() else ""
-    out.print(f"[bold]next daily post[/]: {nxt:%Y-%m-%d %H:%M %Z}{due} "
-              f"(digest of {scheduler.digest_date(nxt.date())}; catch-up "
-              f"{'on' if core.settings.catch_up else 'off'})")
-    out.print(f"[bold]last run day handled[/]: {last or 'none yet'}")
-    from bot.arxiv.listing import last_observation
-
-    feed = await last_observation(store)
-    if feed is not None:
-        seen, at = feed
-        what = f"{seen.items} new + cross papers" if seen.items else "empty: no announcement"
-        out.print(f"[bold]last arXiv feed seen[/]: {seen.date} ({what}) at {at}")
-    else:
-        out.print("[bold]last arXiv feed seen[/]: never (the worker reads it hourly)")
-    for o in (await scheduler.history())[-5:]:
-        out.print(f"  {o.at}  {o.digest_date}: {o.status} {o.detail}")
-    for iso, targets in (await scheduler.unfinished()).items():
-        out.print(f"[yellow]unfinished[/] {iso}: {', '.join(targets)} (retried automatically)")
-    subs = {s.target: s for s in await store.list_subscriptions()}
-    last_by: dict[str, tuple[dt.date, dict[str, int], str]] = {}
-    for d in await store.deliveries():
-        target = f"{d.platform}:{d.channel}"
-        date, counts, when = last_by.get(target, (d.digest_date, {}, ""))
-        if d.digest_date > date:
-            date, counts, when = d.digest_date, {}, ""
-        if d.digest_date == date:
-            counts[d.status] = counts.get(d.status, 0) + 1
-            stamp = d.updated_at.strftime("%Y-%m-%d %H:%M") if d.updated_at else ""
-            when = max(when, stamp)
-        last_by[target] = (date, counts, when)
-    table = Table(title="Channels", title_justify="left")
-    for col in ("channel", "gets", "last digest", "messages", "at (UTC)", "state"):
-        table.add_column(col)
-    for target in sorted(set(subs) | set(last_by)):
-        sub = subs.get(target)
-        date_, counts, when = last_by.get(target, (None, {}, ""))
-        msgs = ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "-"
-        if sub is None:
-            state = "one-off (not subscribed)"
-        elif sub.paused:
-            state = "[red]PAUSED[/]"
-        elif counts.get("pending") or counts.get("failed"):
-            state = "[yellow]unfinished[/]"
-        else:
-            state = "[green]ok[/]"
-        gets = describe(sub).split(" (")[0] if sub else "-"
-        table.add_row(target, gets, str(date_ or "-"), msgs, when or "-", state)
-    if table.row_count:
-        out.print(table)
-        for sub in subs.values():
-            if sub.paused:
-                out.print(Text.assemble(("paused", "red"), f" {sub.target}: {sub.pause_reason}"))
-                out.print(f"  resume with: hotpapers subscribe {sub.target}", markup=False)
-    else:
-        out.print("No channel subscribed yet; type: hotpapers subscribe slack:C0123456 cs.LG")
-
-
 # --- subscriptions --------------------------------------------------------------------
 def _words(categories: list[str], keyword: list[str], exclude_keyword: list[str],
            author: list[str], exclude_author: list[str], min_score: int | None,
@@ -306,26 +223,3 @@ def unsubscribe_command(
 ) -> None:
     """Stop some categories, or the whole daily digest, in a channel."""
     run(_answer(target, "unsubscribe", tuple(categories or ())))
-
-
-@app.command("subscriptions")
-def subscriptions_command(
-    platform: Annotated[str | None, Opt("--platform", help="only this platform")] = None,
-) -> None:
-    """Every subscribed channel and what it gets."""
-
-    async def go() -> list[Subscription]:
-        async with open_core(load_sample=False) as core:
-            return await core.store.list_subscriptions(platform)
-
-    subs = run(go())
-    if not subs:
-        out.print("No channel subscribed yet; type: hotpapers subscribe slack:C0123456 cs.LG")
-        return
-    table = Table(title="Subscriptions", title_justify="left")
-    for col in ("channel", "workspace", "gets", "since"):
-        table.add_column(col)
-    for s in subs:
-        since = s.created_at.strftime("%Y-%m-%d") if s.created_at else "-"
-        table.add_row(s.target, s.workspace or "-", describe(s), since)
-    out.print(table)
