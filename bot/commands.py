@@ -43,8 +43,22 @@ HELP = """*Hot Papers* — the arXiv papers everyone is talking about.
 `/hot subscriptions` what this channel gets · `/hot categories vision` find category codes"""
 
 
+CHANGES = ("subscribe", "unsubscribe")  # the commands that change a channel
+DENIED = ("Only the people who manage this channel may change its daily Hot Papers; ask one "
+          "of them, or type /hot subscriptions to see what it gets.")
+
+
 def _error(text: str) -> Answer:
     return Answer(text=text, ephemeral=True, is_error=True)
+
+
+def changes_channel(name: str, args: Sequence[str]) -> bool:
+    """Whether a command would change the channel's subscription (so the adapter has to
+    find out whether the user may: `Command.can_manage_channel`)."""
+    name = name.strip().lower().lstrip("/")
+    if name == "hot" and args:
+        name = args[0].lower()
+    return name in CHANGES
 
 
 async def handle(core: Core, command: Command) -> Answer:
@@ -61,12 +75,9 @@ async def handle(core: Core, command: Command) -> Answer:
             return _categories(" ".join(args))
         if name == "subscriptions":
             return await _subscriptions(core.store, command)
-        if name in ("subscribe", "unsubscribe"):
+        if name in CHANGES:
             if not command.can_manage_channel:
-                return _error(
-                    "Changing this channel's subscription needs the Manage Channels "
-                    "permission; ask a channel admin, or type /hot subscriptions to see it."
-                )
+                return _error(command.denied or DENIED)
             if name == "subscribe":
                 return await _subscribe(core.store, command, args)
             return await _unsubscribe(core.store, command, args)

@@ -194,7 +194,11 @@ class Delivery:
 @dataclass(frozen=True, slots=True)
 class Command:
     """A platform-neutral chat command: `/hot 2021-08-06 cs.CV` becomes
-    Command(name="hot", args=("2021-08-06", "cs.CV"), ...)."""
+    Command(name="hot", args=("2021-08-06", "cs.CV"), ...).
+
+    `can_manage_channel` has no default: each adapter decides whether the user may
+    change the channel's subscription (deny by default), and `denied` says in one line
+    who may when not."""
 
     name: str
     args: tuple[str, ...]
@@ -202,7 +206,8 @@ class Command:
     channel: str
     workspace: str = ""
     user: str = ""
-    can_manage_channel: bool = True
+    can_manage_channel: bool = field(kw_only=True)
+    denied: str = field(default="", kw_only=True)
 
 
 @dataclass(frozen=True, slots=True)

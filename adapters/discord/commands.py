@@ -35,6 +35,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 CHOICES = 25  # Discord shows at most 25 autocomplete choices
+DENIED = ("Changing this channel's daily Hot Papers needs the Manage Channels permission in "
+          "this channel; ask someone who has it, or type /subscriptions to see what it gets.")
 BAD_TOKEN = 4004
 
 
@@ -62,7 +64,12 @@ class HotPapersBot(discord.Client):
             name=name, args=tuple(w for w in words if w), platform="discord",
             channel=str(interaction.channel_id), workspace=str(interaction.guild_id or ""),
             user=str(interaction.user.id),
-            can_manage_channel=interaction.permissions.manage_channels,
+            # Checked here too, not only by Discord's default_member_permissions (which a
+            # server's admins can change per command): the member's permissions in this
+            # channel, overwrites included; none in a DM.
+            can_manage_channel=bool(interaction.permissions.manage_channels
+                                    or interaction.permissions.administrator),
+            denied=DENIED,
         )
         task = asyncio.ensure_future(self._answer(command))
         deferred = False

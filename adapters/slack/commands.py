@@ -10,6 +10,7 @@ trigger id and are dropped by `drop_redeliveries`, so they never post twice.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import re
 import time
@@ -24,7 +25,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.client import delivery_error
 from adapters.slack.pacing import ChannelPacer
+from adapters.slack.permissions import SlackManagers
 from adapters.slack.post import SlackChatAdapter
+from bot.commands import changes_channel
 from bot.errors import DeliveryError, PermanentDeliveryError
 from bot.models import Answer, Command
 
@@ -68,6 +71,7 @@ class SlackCommands:
         self.per_channel_rate = per_channel_rate
         self.recent = RecentIds()
         self.pace = ChannelPacer()  # shared by every answer: one pace a channel
+        self.managers = SlackManagers(core.settings.slack_managers)
 
     # --- bolt listeners -------------------------------------------------------------
     async def drop_redeliveries(self, body: dict[str, Any], next: Callable[[], Awaitable[Any]]
@@ -81,31 +85,40 @@ class SlackCommands:
     async def on_hot(self, ack: Callable[..., Awaitable[None]], command: dict[str, Any],
                      respond: Respond, client: AsyncWebClient) -> None:
         await ack()
-        cmd = Command(
+        cmd = await self.checked(client, Command(
             name="hot",
             args=tuple(str(command.get("text") or "").split()),
             platform="slack",
             channel=str(command.get("channel_id", "")),
             workspace=str(command.get("team_id", "")),
             user=str(command.get("user_id", "")),
-            can_manage_channel=True,
-        )
+            can_manage_channel=False,
+        ))
         key = f"hot:{command.get('trigger_id') or time.time_ns()}"
         await self.answer(cmd, client, respond if command.get("response_url") else None, key)
 
     async def on_mention(self, event: dict[str, Any], body: dict[str, Any],
                          client: AsyncWebClient) -> None:
         text = MENTION.sub(" ", str(event.get("text", "")))
-        cmd = Command(
+        cmd = await self.checked(client, Command(
             name="hot",
             args=tuple(text.split()),
             platform="slack",
             channel=str(event.get("channel", "")),
             workspace=str(body.get("team_id") or event.get("team", "")),
             user=str(event.get("user", "")),
-            can_manage_channel=True,
-        )
+            can_manage_channel=False,
+        ))
         await self.answer(cmd, client, None, f"mention:{body.get('event_id') or event.get('ts')}")
+
+    async def checked(self, client: AsyncWebClient, cmd: Command) -> Command:
+        """`cmd` with `can_manage_channel` decided by Slack (`SlackManagers`) when it would
+        change the channel; every other command stays denied (it needs no permission)."""
+        if not changes_channel(cmd.name, cmd.args):
+            return cmd
+        verdict = await self.managers.check(client, cmd.workspace, cmd.channel, cmd.user)
+        return dataclasses.replace(cmd, can_manage_channel=verdict.allowed,
+                                   denied=verdict.reason)
 
     # --- answering ------------------------------------------------------------------
     async def answer(self, cmd: Command, client: AsyncWebClient, respond: Respond | None,

@@ -20,7 +20,7 @@ from bot.digest import Builder
 from bot.models import BuildResult
 from bot.settings import Settings
 from tests.adapters.slack.helpers import SIGNING_SECRET, sample_digest, signed, slash_body, until
-from tests.fakes.slack_api import BOT_TOKEN, FakeSlack, fake_slack
+from tests.fakes.slack_api import ADMIN, BOT_TOKEN, MEMBER, FakeSlack, fake_slack
 
 
 @dataclass
@@ -30,10 +30,10 @@ class Served:
     url: str
     http: aiohttp.ClientSession
 
-    async def hot(self, text: str, *, channel: str = "C123", **kw: object
+    async def hot(self, text: str, *, channel: str = "C123", user: str = MEMBER, **kw: object
                   ) -> aiohttp.ClientResponse:
         body = slash_body(text, self.slack.response_url(f"r{len(self.slack.responses)}"),
-                          channel=channel)
+                          channel=channel, user=user)
         return await self.http.post(self.url + "/slack/events", data=body,
                                     headers=signed(body, **kw))  # type: ignore[arg-type]
 
@@ -127,7 +127,7 @@ async def test_hot_date_category_posts_only_that_category(served: Served) -> Non
 
 async def test_subscribe_view_all_unsubscribe_subscriptions(served: Served) -> None:
     slack, store = served.slack, served.core.store
-    await served.hot_ok("subscribe cs.LG stat.ML")
+    await served.hot_ok("subscribe cs.LG stat.ML", user=ADMIN)
     await until(lambda: len(slack.responses) == 1)
     assert slack.responses[0]["response_type"] == "ephemeral"
     sub = await store.get_subscription("slack", "C123")
@@ -142,7 +142,7 @@ async def test_subscribe_view_all_unsubscribe_subscriptions(served: Served) -> N
     await served.hot_ok("2021-08-06 all", channel="C123")
     await until(lambda: len(slack.thread("C123")) == 6 + 12)
 
-    await served.hot_ok("unsubscribe cs.LG")
+    await served.hot_ok("unsubscribe cs.LG", user=ADMIN)
     await until(lambda: len(slack.responses) == 2)
     sub = await store.get_subscription("slack", "C123")
     assert sub is not None and sub.categories == ("stat.ML",)
