@@ -76,10 +76,18 @@ def build_app(core: Core, settings: Settings, *, client: AsyncWebClient | None =
             client = make_client(settings, token.get_secret_value())
         kwargs["client"] = client
     app = AsyncApp(**kwargs)
+    app.error(_one_line_errors)
     app.use(handlers.drop_redeliveries)
     app.command("/hot")(handlers.on_hot)
     app.event("app_mention")(handlers.on_mention)
     return app
+
+
+async def _one_line_errors(error: Exception) -> None:
+    """bolt's errors (a middleware or listener that raised: an unreachable response_url,
+    a workspace without installation) as one log line instead of a traceback."""
+    text = (str(error).strip().splitlines() or [""])[0][:200]
+    log.warning("Slack request failed: %s%s", type(error).__name__, f": {text}" if text else "")
 
 
 def slack_web_routes(app: AsyncApp, gate: SlackRequestGate, path: str = "/slack/events"
