@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from bot.archive.bundled import ensure_sample
 from bot.commands import handle
+from bot.guard import CommandLimits, RecentThreads
 from bot.models import Answer, BuildResult, Command, Digest
 from bot.settings import Settings, get_settings
 from bot.store import Store
@@ -24,6 +25,8 @@ class Core:
         self.settings = settings
         self.store = store
         self.builder = builder
+        self.limits = CommandLimits(settings)
+        self.recent = RecentThreads(settings.repeat_window)
 
     @classmethod
     async def open(
@@ -53,3 +56,11 @@ class Core:
 
     async def answer(self, command: Command) -> Answer:
         return await handle(self, command)
+
+    def thread_posted(self, answer: Answer, link: str) -> None:
+        """An adapter posted `answer`'s digest; `link` points at its thread."""
+        self.recent.posted(answer.view_key, link)
+
+    def thread_failed(self, answer: Answer) -> None:
+        """Posting `answer`'s digest failed: the same view may be asked again at once."""
+        self.recent.failed(answer.view_key)

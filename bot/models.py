@@ -224,3 +224,7 @@ class Answer:
     digest: Digest | None = None
     is_error: bool = False
     notes: tuple[str, ...] = field(default_factory=tuple)
+    # Set with an on-demand digest: the adapter reports where the thread landed (or that
+    # it failed) with `Core.thread_posted` / `Core.thread_failed`, so the same view asked
+    # again soon answers with a link instead of a new thread.
+    view_key: str = ""

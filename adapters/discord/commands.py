@@ -105,14 +105,22 @@ class HotPapersBot(discord.Client):
                            answer: Answer) -> None:
         assert answer.digest is not None
         key = "i" + _base36(interaction.id)
+        posted = False
         try:
-            await self.poster.post_digest(str(interaction.channel_id), answer.digest,
-                                          key=key, notes=answer.notes)
+            parent = await self.poster.post_digest(str(interaction.channel_id), answer.digest,
+                                                   key=key, notes=answer.notes)
+            posted = True
+            self.core.thread_posted(answer, "https://discord.com/channels/"
+                                    f"{interaction.guild_id or '@me'}/{interaction.channel_id}"
+                                    f"/{parent.message_id}")
         except DeliveryError as exc:
             log.warning("posting a digest for /hot failed: %s", exc)
             await interaction.followup.send(
                 "I couldn't post the papers here (I need Send Messages and Create Public "
                 "Threads in this channel); ask an admin to add them.", ephemeral=True)
+        finally:
+            if not posted:
+                self.core.thread_failed(answer)
 
 
 def _base36(n: int) -> str:

@@ -23,13 +23,13 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack.client import delivery_error
+from adapters.slack.client import delivery_error, read
 from adapters.slack.pacing import ChannelPacer
 from adapters.slack.permissions import SlackManagers
 from adapters.slack.post import SlackChatAdapter
 from bot.commands import changes_channel
 from bot.errors import DeliveryError, PermanentDeliveryError
-from bot.models import Answer, Command
+from bot.models import Answer, Command, DeliveryRef
 
 if TYPE_CHECKING:
     from bot.core import Core
@@ -145,9 +145,12 @@ class SlackCommands:
             return
         poster = SlackChatAdapter(client, per_channel_rate=self.per_channel_rate,
                                   pacer=self.pace)
+        posted = False
         try:
-            await poster.post_digest(cmd.channel, result.digest, key_prefix=key,
-                                     notes=result.notes)
+            refs = await poster.post_digest(cmd.channel, result.digest, key_prefix=key,
+                                            notes=result.notes)
+            posted = True
+            self.core.thread_posted(result, await permalink(client, cmd.channel, refs[0]))
         except PermanentDeliveryError as exc:
             no_access = any(code in str(exc) for code in ("not_in_channel", "channel_not_found"))
             hint = NOT_IN_CHANNEL if no_access else f"I couldn't post the digest here ({exc})."
@@ -155,6 +158,9 @@ class SlackCommands:
         except DeliveryError as exc:
             await self.tell(cmd, client, respond, f"Posting the digest failed ({exc}); "
                             "try again in a minute.")
+        finally:
+            if not posted:
+                self.core.thread_failed(result)
 
     async def tell(self, cmd: Command, client: AsyncWebClient, respond: Respond | None,
                    text: str, *, ephemeral: bool = True) -> None:
@@ -171,3 +177,15 @@ class SlackCommands:
                                               unfurl_links=False, unfurl_media=False)
         except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
             log.warning("could not answer in %s: %s", cmd.channel, delivery_error(exc))
+
+
+async def permalink(client: AsyncWebClient, channel: str, parent: DeliveryRef) -> str:
+    """A link to the thread of `parent` (chat.getPermalink; the channel when Slack can't
+    say), for the answer to the same /hot asked again."""
+    try:
+        resp = await read(lambda: client.chat_getPermalink(channel=channel,
+                                                           message_ts=parent.message_id),
+                          "chat.getPermalink")
+        return str(resp["permalink"])
+    except (SlackApiError, aiohttp.ClientError, TimeoutError, KeyError):
+        return f"https://slack.com/app_redirect?channel={channel}"

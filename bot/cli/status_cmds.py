@@ -17,12 +17,12 @@ from rich.table import Table
 from rich.text import Text
 
 from bot.cli.app import app, open_core, out, run
-from bot.commands import describe
 from bot.core import Core
 from bot.models import Digest, Subscription
 from bot.platforms import platform_states
 from bot.publish import PublishReport
 from bot.schedule import Scheduler
+from bot.subscriptions import describe
 
 
 class Format(StrEnum):

@@ -1,8 +1,11 @@
-"""Discord checks Manage Channels on its side (`default_member_permissions`) and the bot
-checks the member's permissions in the channel again on its own (a server's admins can
-change a command's permissions in the integration settings)."""
+"""Who may change a Discord channel, and the same /hot twice. Discord checks Manage
+Channels on its side (`default_member_permissions`) and the bot checks the member's
+permissions in the channel again on its own (a server's admins can change a command's
+permissions in the integration settings)."""
 
 from __future__ import annotations
+
+import asyncio
 
 from tests.adapters.discord.test_commands import EPHEMERAL, Running, opt, running  # noqa: F401
 from tests.fakes.discord_api import MANAGE_CHANNELS, TEXT_CHANNEL_ID
@@ -38,3 +41,22 @@ async def test_manage_channels_or_administrator_may(running: Running) -> None:  
                               permissions=ADMINISTRATOR)
     await fake.callback(iid)
     assert await subscription(running) == ("cs.CV", "cs.LG")
+
+
+async def test_the_same_hot_again_links_the_thread_instead_of_posting_it(
+        running: Running) -> None:  # noqa: F811
+    from tests.fakes.discord_api import GUILD_ID
+
+    fake = running.fake
+    iid = await fake.interact("hot", [opt("date", "2021-08-06"), opt("category", "cs.CV")])
+    await fake.callback(iid)
+    await fake.wait_for(lambda: len(fake.sent("POST", r"/channels/\d+/messages$")) >= 7)
+    await asyncio.sleep(0.2)
+    parent = next(m for m in fake.messages[TEXT_CHANNEL_ID] if m.get("embeds"))
+    iid = await fake.interact("hot", [opt("date", "2021-08-06"), opt("category", "cs.cv")])
+    cb = await fake.callback(iid)
+    assert cb.data["flags"] & EPHEMERAL
+    link = f"https://discord.com/channels/{GUILD_ID}/{TEXT_CHANNEL_ID}/{parent['id']}"
+    assert link in cb.data["content"]
+    await asyncio.sleep(0.3)
+    assert len([m for m in fake.messages[TEXT_CHANNEL_ID] if m.get("embeds")]) == 1

@@ -290,11 +290,31 @@ async def test_concurrent_answers_share_the_channel_pace(tmp_path: Path,
     monkeypatch.setattr("adapters.slack.pacing.PER_CHANNEL_RATE", 20.0)
     async with fake_slack(rate_per_channel=20.0) as slack:
         async for s in serve(slack, make_settings(slack, tmp_path)):
-            await asyncio.gather(s.hot_ok("2021-08-06 cs.CV"), s.hot_ok("2021-08-06 cs.CV"))
-            await until(lambda: len(slack.thread("C123")) == 14)
+            # two views (the same view twice answers with the thread: test_repeat...)
+            await asyncio.gather(s.hot_ok("2021-08-06 cs.CV"), s.hot_ok("2021-08-06 cs.AI"))
+            await until(lambda: len(slack.thread("C123")) == 7 + 4)
             assert slack.count("chat.postMessage", 429) == 0
             parents = [m for m in slack.thread("C123") if "thread_ts" not in m]
             assert len(parents) == 2
+            sizes = []
             for parent in parents:
                 replies = [m for m in slack.thread("C123") if m.get("thread_ts") == parent["ts"]]
-                assert [m["text"].split(".")[0] for m in replies] == ["1", "2", "3", "4", "5", "6"]
+                ranks = [m["text"].split(".")[0] for m in replies]
+                assert ranks == [str(i) for i in range(1, len(replies) + 1)]
+                sizes.append(len(replies))
+            assert sorted(sizes) == [3, 6]
+
+
+async def test_the_same_hot_again_links_the_thread_instead_of_posting_it(served: Served
+                                                                         ) -> None:
+    await served.hot_ok("2021-08-06 cs.CV")
+    await until(lambda: len(served.slack.thread("C123")) == 7)
+    await until(lambda: served.slack.count("chat.getPermalink") == 1)
+    await served.hot_ok("2021-08-06 cs.cv cs.CV")
+    await until(lambda: len(served.slack.responses) == 1)
+    parent = served.slack.thread("C123")[0]
+    link = f"https://fake.slack.com/archives/C123/p{parent['ts'].replace('.', '')}"
+    answer = served.slack.responses[0]
+    assert answer["response_type"] == "ephemeral" and link in answer["text"]
+    await asyncio.sleep(0.2)
+    assert len(served.slack.thread("C123")) == 7
