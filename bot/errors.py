@@ -15,6 +15,7 @@
     │   │   └── BadResponse         arXiv answered with something unreadable
     │   ├── SourceUnavailable       a social source; the digest is built from the others
     │   └── HttpError               a social source refused a request (4xx other than 429)
+    ├── PlatformUnavailable         a chat platform can't be reached now (network, 5xx)
     ├── BuildError                  no digest could be built (arXiv failed, no listing)
     │   └── EmptyListing            the day's listing is empty: nothing was announced
     └── DeliveryError               a chat message could not be delivered
@@ -118,6 +119,11 @@ class HttpError(SourceError):
         self.body = body
 
 
+class PlatformUnavailable(HotpapersError):
+    """A chat platform can't be reached right now (its API doesn't answer, or answers
+    5xx): try again later. Unlike a ConfigurationError, waiting may fix it."""
+
+
 class BuildError(HotpapersError):
     """The digest could not be built (arXiv failed, a day without announcement); one line."""
 
@@ -159,6 +165,7 @@ __all__ = [
     "MissingCredentials",
     "NoAnnouncement",
     "PermanentDeliveryError",
+    "PlatformUnavailable",
     "SourceError",
     "SourceUnavailable",
     "TransientDeliveryError",

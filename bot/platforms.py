@@ -62,7 +62,7 @@ class Supervisor:
     """Keeps each platform's `start()` running (see the module docstring)."""
 
     def __init__(self, store: Store, *, backoff: float = 1.0, max_backoff: float = 300.0,
-                 healthy_after: float = 10.0, sleep: Sleep = asyncio.sleep) -> None:
+                 healthy_after: float = 5.0, sleep: Sleep = asyncio.sleep) -> None:
         self.store = store
         self.backoff, self.max_backoff = backoff, max_backoff
         self.healthy_after = healthy_after

@@ -72,11 +72,31 @@ app.add_typer(db_app, name="db")
 T = TypeVar("T")
 
 
+class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Plain log lines, one per record, to whatever `sys.stderr` is at the time."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+        self.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s",
+                                            "%Y-%m-%d %H:%M:%S"))
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        pass
+
+
 def setup_logging(verbose: bool) -> None:
-    """Log lines to stderr (rich); `verbose` shows every message as it goes."""
+    """Log lines to stderr: rich on a terminal; one plain line per record otherwise (a
+    supervisor's log, a file), so a record is never wrapped over several lines. `verbose`
+    shows every message as it goes."""
     from rich.logging import RichHandler
 
-    handler = RichHandler(console=err, show_path=False, markup=False)
+    handler: logging.Handler = RichHandler(console=err, show_path=False, markup=False) \
+        if err.is_terminal else StderrHandler()
     handler.addFilter(RedactSecrets(configured_secrets))  # no secret in any log line
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING, format="%(message)s",

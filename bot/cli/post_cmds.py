@@ -78,6 +78,9 @@ async def _post(targets: list[Target], date_text: str, categories: tuple[str, ..
             if pool.unavailable:
                 platform, reason = next(iter(pool.unavailable.items()))
                 fail(f"cannot post to {platform}: {reason}")
+            if pool.unreachable:
+                platform, reason = next(iter(pool.unreachable.items()))
+                fail(f"cannot post to {platform} now: {reason}", code=1)
             subs = []
             for platform, channel in dict.fromkeys((t.platform, t.channel) for t in targets):
                 known = await core.store.get_subscription(platform, channel)

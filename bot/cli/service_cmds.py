@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import functools
 import logging
 import signal
 from typing import Annotated
@@ -19,8 +20,9 @@ from bot.arxiv.pacing import ArxivPacer
 from bot.chat import InteractiveAdapter, parse_target
 from bot.cli.app import app, fail, open_core, out, run, setup_logging
 from bot.core import Core
-from bot.errors import UsageError
+from bot.errors import ConfigurationError, UsageError
 from bot.models import Command, Digest, Subscription
+from bot.platforms import Supervisor
 from bot.publish import PublishReport, publish
 from bot.schedule import Build, Observe, Scheduler
 from bot.settings import Settings, get_settings
@@ -114,6 +116,11 @@ async def _worker(once: bool) -> None:
 
 
 async def _serve(core: Core, scheduler: Scheduler) -> None:
+    """The schedule and every platform's commands, each on its own: a platform that fails
+    is started again with backoff (`bot.platforms.Supervisor`) while the rest goes on.
+    Ends on SIGTERM/SIGINT; raises ConfigurationError (exit 2) when every platform has
+    stopped on its configuration (nothing but the schedule could run, and it posts with
+    the same refused tokens)."""
     interactive: list[InteractiveAdapter] = interactive_adapters(core.settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -122,22 +129,32 @@ async def _serve(core: Core, scheduler: Scheduler) -> None:
             loop.add_signal_handler(sig, stop.set)
     log.info("worker started: next post %s; commands from %s",
              await scheduler.next_run(), ", ".join(a.platform for a in interactive) or "nowhere")
-    tasks = [asyncio.create_task(scheduler.run_forever(), name="schedule")]
-    tasks += [asyncio.create_task(a.start(core), name=a.platform) for a in interactive]
+    supervisor = Supervisor(core.store)
+    schedule = asyncio.create_task(scheduler.run_forever(), name="schedule")
+    platforms = [asyncio.create_task(supervisor.keep_running(
+        a.platform, functools.partial(a.start, core), a.close), name=a.platform)
+        for a in interactive]
     stopper = asyncio.create_task(stop.wait())
+    pending = {schedule, stopper, *platforms}
     try:
-        done, _ = await asyncio.wait([*tasks, stopper], return_when=asyncio.FIRST_COMPLETED)
-        for task in done:
-            if task is not stopper and task.exception() is not None:
-                exc = task.exception()
-                log.error("%s stopped: %s", task.get_name(), exc)
+        while True:
+            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            if stopper in done:
+                return
+            if schedule in done:  # run_forever only ends on a bug
+                raise RuntimeError(f"the schedule stopped: {schedule.exception()!r}")
+            if platforms and all(t.done() for t in platforms):
+                stopped = {t.get_name(): t.result() for t in platforms}
+                if all(s.state == "stopped" for s in stopped.values()):
+                    raise ConfigurationError("nothing can run: " + "; ".join(
+                        f"{name}: {state.error}" for name, state in stopped.items()))
     finally:
-        for task in [*tasks, stopper]:
+        for task in [schedule, stopper, *platforms]:
             task.cancel()
         for adapter in interactive:
             with contextlib.suppress(Exception):
                 await adapter.close()
-        await asyncio.gather(*tasks, stopper, return_exceptions=True)
+        await asyncio.gather(schedule, stopper, *platforms, return_exceptions=True)
 
 
 @app.command("run")

@@ -159,7 +159,7 @@ async def show_status(core: Core, fmt: Format = Format.text) -> None:
                              f" since {state.since}")
         if state.error:
             line.append(f"; last error: {state.error}")
-        out.print(line)
+        out.print(line, soft_wrap=True)  # one line whatever the width: grep-able
     for o in history:
         out.print(f"  {o.at}  {o.digest_date}: {o.status} {o.detail}", markup=False)
     for iso, targets in unfinished.items():

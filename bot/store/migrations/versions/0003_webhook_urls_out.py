@@ -1,8 +1,8 @@
-"""webhook channels hold a name or the webhook's id, never its URL (the URL carries the
-webhook's token, a secret): rewrite `webhook:<URL>` rows to `webhook:<id>`
+"""webhook channels hold a name or the webhook's id, never its URL (a secret)
 
-Before issue 13 a webhook URL given as a target (`post --to webhook:https://...`) was
-stored as the channel of subscriptions and deliveries and in the schedule's state. Each
+The URL carries the webhook's token. Before issue 13 a webhook URL given as a target
+(`post --to webhook:https://...`) was stored as the channel of subscriptions and
+deliveries and in the schedule's state. Each
 becomes the webhook's id (which names the configured webhook with that id, from
 HOTPAPERS_DISCORD_WEBHOOKS or DISCORD_WEBHOOK_URL); any other token left in a text
 column is hidden. A subscription whose webhook is not configured is paused by the next
