@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from bot.arxiv.taxonomy import taxonomy
+from bot.chat import check_channel
 from bot.dates import LATEST, looks_like_date, parse_date
 from bot.errors import BadDateError, UnknownCategoryError, UsageError
 from bot.filters import by_categories, view
@@ -87,6 +88,7 @@ async def handle(core: Core, command: Command) -> Answer:
         if name in CHANGES:
             if not command.can_manage_channel:
                 return _error(command.denied or DENIED)
+            check_channel(command.platform, command.channel)  # the same check as the CLI's
             if name == "subscribe":
                 return await _subscribe(core.store, command, args)
             return await _unsubscribe(core.store, command, args)

@@ -112,3 +112,10 @@ async def test_per_user_and_per_channel_limits(sqlite_store: Store) -> None:
     refused = one_line_error(await ask(core, "help", user="U4"))
     assert "this channel" in refused and "at most 5 commands per minute" in refused
     assert not (await ask(core, "help", user="U4", channel="C2")).is_error
+
+
+async def test_a_channel_id_from_chat_is_checked_like_a_cli_target(core: Core) -> None:
+    bad = Command(name="hot", args=("subscribe", "cs.CV"), platform="slack", channel="C1 C2",
+                  workspace="T1", user="U1", can_manage_channel=True)
+    assert "not a Slack channel id" in one_line_error(await core.answer(bad))
+    assert await core.store.list_subscriptions() == []
