@@ -88,7 +88,8 @@ async def handle(core: Core, command: Command) -> Answer:
         if name in CHANGES:
             if not command.can_manage_channel:
                 return _error(command.denied or DENIED)
-            check_channel(command.platform, command.channel)  # the same check as the CLI's
+            if name == "subscribe":  # the CLI's check of a target (removing needs none)
+                check_channel(command.platform, command.channel)
             if name == "subscribe":
                 return await _subscribe(core.store, command, args)
             return await _unsubscribe(core.store, command, args)
