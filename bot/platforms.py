@@ -8,6 +8,10 @@ stopped so. Each platform's state and last error are recorded in the store (kv
 States: `starting` (connecting), `running` (up for `healthy_after` seconds, or ended
 cleanly), `retrying` (failed; the next start is due), `stopped` (its configuration is
 refused: fix it and restart the worker).
+
+The loop is our own rather than tenacity's (which `bot.retry` uses for single calls): a
+platform runs for days between failures, so the backoff starts over after a healthy run,
+there is no last attempt, and every transition is recorded for another process to read.
 """
 
 from __future__ import annotations
