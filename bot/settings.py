@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import re
 import zoneinfo
 from functools import cache
@@ -32,6 +31,7 @@ from pydantic_settings import (
 
 from bot.errors import ConfigurationError
 from bot.redact import parse_webhook_url
+from bot.setting_errors import describe_settings_error, describe_validation_error
 
 WEBHOOK_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
 SLACK_MANAGER = re.compile(r"^[UWS][A-Z0-9]{2,20}$")  # a user (U..., W...) or user group (S...)
@@ -220,12 +220,14 @@ def get_settings(**overrides: Any) -> Settings:
     try:
         return Settings(**overrides)
     except ValidationError as exc:
-        raise ConfigurationError(describe_validation_error(exc)) from None
+        raise ConfigurationError(
+            describe_validation_error(exc, Settings.model_fields, HINTS)) from None
     except SettingsError as exc:
-        raise ConfigurationError(describe_settings_error(exc)) from None
+        raise ConfigurationError(
+            describe_settings_error(exc, Settings.model_fields, HINTS)) from None
 
 
-# --- one line per wrong setting -----------------------------------------------------------
+# What each setting accepts, for its one-line error (`bot.setting_errors`).
 HINTS = {
     "post_time": "not a time of day; use HH:MM, for example 09:00",
     "timezone": "not a time zone; use an IANA name, for example UTC or Europe/Berlin",
@@ -243,89 +245,3 @@ HINTS = {
     "command_limit_user": "not a rate; use a count per unit, for example 10/minute",
     "command_limit_channel": "not a rate; use a count per unit, for example 30/minute",
 }
-TYPE_HINTS: dict[object, str] = {
-    int: "not a whole number of at least 0; for example 50",
-    float: "not a number of at least 0; for example 3",
-    bool: "not true or false; use true or false",
-}
-SHOWN_VALUE = 60  # characters of a wrong value shown
-
-
-def _field_of(loc: object) -> str | None:
-    """The field a pydantic error location (a field name or an alias) points at."""
-    fields = Settings.model_fields
-    if loc in fields:
-        return str(loc)
-    for name, info in fields.items():
-        alias = info.validation_alias
-        choices = alias.choices if isinstance(alias, AliasChoices) else [alias]
-        if loc in choices:
-            return name
-    return None
-
-
-def _where(field: str) -> tuple[str, str | None]:
-    """The setting's name as the user set it, and the raw value when it came from the
-    environment: `HOTPAPERS_POST_TIME` (environment), `post_time in hotpapers.toml`."""
-    info = Settings.model_fields[field]
-    alias = info.validation_alias
-    names = [str(c) for c in alias.choices] if isinstance(alias, AliasChoices) else []
-    names = names or [f"HOTPAPERS_{field.upper()}"]
-    env = {k.upper(): v for k, v in os.environ.items()}
-    for name in names:
-        if name.upper() in env:
-            return name, env[name.upper()]
-    if Path("hotpapers.toml").is_file():
-        return f"{field} in hotpapers.toml", None
-    return names[0], None
-
-
-def _is_secret(field: str) -> bool:
-    text = str(Settings.model_fields[field].annotation)
-    return "SecretStr" in text
-
-
-def _hint(field: str, fallback: str) -> str:
-    if field in HINTS:
-        return HINTS[field]
-    annotation = Settings.model_fields[field].annotation
-    return TYPE_HINTS.get(annotation, fallback)
-
-
-def _line(field: str, value: object, fallback: str) -> str:
-    name, raw = _where(field)
-    shown = raw if raw is not None else value
-    hint = _hint(field, fallback)
-    if _is_secret(field) or shown is None or isinstance(shown, dict | list | tuple):
-        return f"{name}: {hint}"
-    text = str(shown)
-    if len(text) > SHOWN_VALUE:
-        text = text[:SHOWN_VALUE] + "…"
-    if name.endswith(" in hotpapers.toml"):
-        return f"{field}={text} in hotpapers.toml: {hint}"
-    return f"{name}={text}: {hint}"
-
-
-def describe_validation_error(exc: ValidationError) -> str:
-    """The first wrong setting of `exc` in one line (+ how many more there are)."""
-    errors = exc.errors()
-    lines = []
-    for error in errors:
-        field = _field_of(error["loc"][0]) if error["loc"] else None
-        if field is None:
-            lines.append(f"a setting is wrong: {error['msg']}")
-        else:
-            lines.append(_line(field, error.get("input"), error["msg"].lower()))
-    lines = list(dict.fromkeys(lines))
-    more = f" (and {len(lines) - 1} more wrong settings)" if len(lines) > 1 else ""
-    return lines[0] + more
-
-
-def describe_settings_error(exc: SettingsError) -> str:
-    """pydantic-settings' "error parsing value for field X" (a JSON setting that isn't
-    JSON) in one line."""
-    m = re.search(r'field "([^"]+)"', str(exc))
-    field = _field_of(m[1]) if m else None
-    if field is None:
-        return f"a setting could not be read ({str(exc).splitlines()[0]})"
-    return _line(field, None, "not valid JSON")
