@@ -18,7 +18,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any, cast
 
 from bot.chat import ChatAdapter, InteractiveAdapter, WebRoutes
-from bot.errors import ConfigurationError
+from bot.errors import ConfigurationError, PlatformUnavailable, TransientDeliveryError
 from bot.settings import Settings
 
 if TYPE_CHECKING:
@@ -94,25 +94,56 @@ def manifest(platform: str, public_url: str | None, name: str) -> dict[str, Any]
     return cast(dict[str, Any], factory(public_url, name))
 
 
+class Unreachable:
+    """Stands in for a platform that can't be reached right now (`PlatformUnavailable`):
+    every send fails transiently, so the publisher leaves its channels unfinished and the
+    scheduler posts them when the platform is back, instead of skipping them."""
+
+    def __init__(self, platform: str, reason: str) -> None:
+        self.platform, self.reason = platform, reason
+
+    async def send_parent(self, channel: str, digest: Any, *, key: str) -> Any:
+        raise TransientDeliveryError(self.reason)
+
+    async def send_paper(self, channel: str, parent: Any, digest: Any, paper: Any, *,
+                         key: str) -> Any:
+        raise TransientDeliveryError(self.reason)
+
+    async def find_message(self, channel: str, key: str, parent: Any) -> Any:
+        raise TransientDeliveryError(self.reason)
+
+    async def close(self) -> None:
+        return None
+
+
 class ChatAdapters:
     """Chat adapters opened once per process and on first use; platforms that can't be
-    opened (no token) are remembered with their one-line reason."""
+    opened (no token) are remembered with their one-line reason; platforms that can't be
+    reached now are tried again on the next call (`Unreachable` meanwhile)."""
 
     def __init__(self, settings: Settings, opened: dict[str, ChatAdapter] | None = None) -> None:
         self.settings = settings
         self.opened: dict[str, ChatAdapter] = dict(opened or {})
         self.unavailable: dict[str, str] = {}
+        self.unreachable: dict[str, str] = {}
 
     async def for_platforms(self, platforms: set[str]) -> dict[str, ChatAdapter]:
+        stand_ins: dict[str, ChatAdapter] = {}
         for platform in sorted(platforms - set(self.opened)):
             try:
                 self.opened[platform] = await open_chat_adapter(platform, self.settings)
                 self.unavailable.pop(platform, None)
+                self.unreachable.pop(platform, None)
             except ConfigurationError as exc:
                 if self.unavailable.get(platform) != str(exc):
                     log.warning("cannot post to %s: %s", platform, exc)
                 self.unavailable[platform] = str(exc)
-        return {p: a for p, a in self.opened.items() if p in platforms}
+            except PlatformUnavailable as exc:
+                if self.unreachable.get(platform) != str(exc):
+                    log.warning("cannot post to %s now: %s; its channels wait", platform, exc)
+                self.unreachable[platform] = str(exc)
+                stand_ins[platform] = cast(ChatAdapter, Unreachable(platform, str(exc)))
+        return {p: a for p, a in (self.opened | stand_ins).items() if p in platforms}
 
     async def close(self) -> None:
         for adapter in self.opened.values():

@@ -16,27 +16,31 @@ from typing import TYPE_CHECKING
 from bot.arxiv.days import check_announcement_day
 from bot.arxiv.listing import announced
 from bot.arxiv.taxonomy import taxonomy
+from bot.chat import check_channel
 from bot.dates import LATEST, looks_like_date, looks_like_window, parse_date
 from bot.errors import BadDateError, NoAnnouncement, UnknownCategoryError, UsageError
 from bot.filters import by_categories, view
+from bot.guard import MAX_CATEGORIES, MAX_TEXT, view_key
 from bot.lookup import resolve_window, window_for
 from bot.models import Answer, Command, Digest, Subscription
 from bot.provenance import failed_build
 from bot.render.common import paper_count
 from bot.render.links import day_url
 from bot.store import Store
+from bot.subscriptions import (
+    CADENCES,
+    cadence_words,
+    cap,
+    category_code,
+    describe,
+    parse_subscription_words,
+    shown,
+)
 
 if TYPE_CHECKING:
     from bot.core import Core
 
 SUBCOMMANDS = ("subscribe", "unsubscribe", "subscriptions", "help", "categories")
-CADENCES = ("daily", "weekly", "monthly")
-FILTER_KEYS = {
-    "keyword": "include_keywords",
-    "-keyword": "exclude_keywords",
-    "author": "include_authors",
-    "-author": "exclude_authors",
-}
 
 HELP = """*Hot Papers* — the arXiv papers everyone is talking about.
 `/hot` the latest digest (this channel's categories if it has a subscription)
@@ -53,12 +57,33 @@ HELP = """*Hot Papers* — the arXiv papers everyone is talking about.
 `/hot subscriptions` what this channel gets · `/hot categories vision` find category codes"""
 
 
+CHANGES = ("subscribe", "unsubscribe")  # the commands that change a channel
+DENIED = ("Only the people who manage this channel may change its daily Hot Papers; ask one "
+          "of them, or type /hot subscriptions to see what it gets.")
+
+
 def _error(text: str) -> Answer:
     return Answer(text=text, ephemeral=True, is_error=True)
 
 
+def changes_channel(name: str, args: Sequence[str]) -> bool:
+    """Whether a command would change the channel's subscription (so the adapter has to
+    find out whether the user may: `Command.can_manage_channel`)."""
+    name = name.strip().lower().lstrip("/")
+    if name == "hot" and args:
+        name = args[0].lower()
+    return name in CHANGES
+
+
 async def handle(core: Core, command: Command) -> Answer:
     """Answer one command."""
+    refused = await core.limits.refusal(command)
+    if refused is not None:
+        return _error(refused)
+    length = len(" ".join(command.args))
+    if length > MAX_TEXT:
+        return _error(f"That command is {length} characters long; keep it to {MAX_TEXT} "
+                      "characters (type /hot help for the forms).")
     name, args = command.name.strip().lower().lstrip("/"), list(command.args)
     if name == "hot" and args and args[0].lower() in SUBCOMMANDS:
         name, args = args[0].lower(), args[1:]
@@ -71,12 +96,11 @@ async def handle(core: Core, command: Command) -> Answer:
             return _categories(" ".join(args))
         if name == "subscriptions":
             return await _subscriptions(core.store, command)
-        if name in ("subscribe", "unsubscribe"):
+        if name in CHANGES:
             if not command.can_manage_channel:
-                return _error(
-                    "Changing this channel's subscription needs the Manage Channels "
-                    "permission; ask a channel admin, or type /hot subscriptions to see it."
-                )
+                return _error(command.denied or DENIED)
+            if name == "subscribe":  # the CLI's check of a target (removing needs none)
+                check_channel(command.platform, command.channel)
             if name == "subscribe":
                 return await _subscribe(core.store, command, args)
             return await _unsubscribe(core.store, command, args)
@@ -106,14 +130,16 @@ async def _hot(core: Core, command: Command, args: Sequence[str]) -> Answer:
                 date_word = word
         else:
             try:
-                taxonomy().expand(word)
+                code = category_code(word)
             except UnknownCategoryError as exc:
                 if "." in word or taxonomy().suggest(word):
                     raise
                 raise UsageError(
-                    f"I don't understand '{word}'; type /hot help, or /hot 2021-08-06 cs.CV"
-                ) from exc
-            categories.append(word)
+                    f"I don't understand '{shown(word)}'; type /hot help, or "
+                    "/hot 2021-08-06 cs.CV") from exc
+            if code not in categories:
+                categories.append(code)
+    cap("categories", categories, MAX_CATEGORIES)
     if window_word is not None:
         window = await resolve_window(core.store, window_word)
         digest, notes = await window_for(core.store, core.settings, window)
@@ -135,7 +161,24 @@ async def _hot(core: Core, command: Command, args: Sequence[str]) -> Answer:
             ephemeral=True,
             notes=notes,
         )
-    return Answer(text=_summary(digest), digest=digest, notes=notes)
+    key = view_key(command, digest)
+    earlier = core.recent.earlier(key)
+    if earlier is not None:
+        link, ago = earlier
+        if not link:
+            return Answer(text=(f"{_summary(digest)}: it is being posted in this channel right "
+                                "now; it will be in that thread in a moment."), ephemeral=True)
+        return Answer(text=(f"{_summary(digest)} was posted in this channel {_ago(ago)}: "
+                            f"{link}"), ephemeral=True)
+    core.recent.claim(key)
+    return Answer(text=_summary(digest), digest=digest, notes=notes, view_key=key)
+
+
+def _ago(seconds: float) -> str:
+    minutes = int(seconds // 60)
+    if minutes < 1:
+        return "a moment ago"
+    return f"{minutes} minute{'s' if minutes != 1 else ''} ago"
 
 
 async def digest_for(
@@ -217,81 +260,6 @@ def _categories(query: str) -> Answer:
     more = f"\n… and {len(found) - 40} more; narrow it: /hot categories <word>" \
         if len(found) > 40 else ""
     return Answer(text="\n".join(lines) + more, ephemeral=True)
-
-
-def parse_subscription_words(
-    words: Sequence[str], base: Subscription
-) -> Subscription:
-    """Apply `cs.LG stat.ML keyword:diffusion -author:Doe min:100 max:10` to `base`:
-    categories and filters are added, min/max replaced."""
-    tax = taxonomy()
-    cats = list(base.categories)
-    lists: dict[str, list[str]] = {f: list(getattr(base, f)) for f in FILTER_KEYS.values()}
-    min_score, max_papers = base.min_score, base.max_papers
-    cadences: list[str] = []
-    for word in words:
-        key, sep, value = word.partition(":")
-        key = key.lower()
-        if not sep and key in CADENCES:
-            if key not in cadences:
-                cadences.append(key)
-        elif sep and key in FILTER_KEYS:
-            if not value:
-                raise UsageError(f"'{word}' has no value; type it like {key}:diffusion")
-            target = lists[FILTER_KEYS[key]]
-            if value not in target:
-                target.append(value)
-        elif sep and key in ("min", "max"):
-            if not value.isdigit():
-                raise UsageError(f"'{word}' needs a whole number, like {key}:10")
-            if key == "min":
-                min_score = int(value)
-            else:
-                max_papers = int(value) or None
-        elif sep:
-            raise UsageError(
-                f"Unknown filter '{key}:'; use keyword:, -keyword:, author:, -author:, min: or max:"
-            )
-        else:
-            code = word if tax.is_archive(word) else tax.canonical(word)
-            if code not in cats:
-                cats.append(code)
-    return dataclasses.replace(
-        base,
-        categories=tuple(cats),
-        min_score=min_score,
-        max_papers=max_papers,
-        include_keywords=tuple(lists["include_keywords"]),
-        exclude_keywords=tuple(lists["exclude_keywords"]),
-        include_authors=tuple(lists["include_authors"]),
-        exclude_authors=tuple(lists["exclude_authors"]),
-        cadences=tuple(c for c in CADENCES if c in cadences) or base.cadences,
-    )
-
-
-def cadence_words(sub: Subscription) -> str:
-    """`daily`, `weekly`, `daily and monthly` ..."""
-    names = [c for c in CADENCES if c in sub.cadences] or ["daily"]
-    return " and ".join([", ".join(names[:-1]), names[-1]] if len(names) > 1 else names)
-
-
-def describe(sub: Subscription) -> str:
-    """One line: what a subscription delivers."""
-    what = ", ".join(sub.categories) if sub.categories else "the whole digest"
-    extras = []
-    labels = {"include_keywords": "keywords", "exclude_keywords": "not keywords",
-              "include_authors": "authors", "exclude_authors": "not authors"}
-    for field_name, label in labels.items():
-        values = getattr(sub, field_name)
-        if values:
-            extras.append(f"{label}: {', '.join(values)}")
-    if sub.min_score:
-        extras.append(f"min score {sub.min_score}")
-    if sub.max_papers:
-        extras.append(f"at most {sub.max_papers} papers")
-    if sub.paused:
-        extras.append(f"PAUSED ({sub.pause_reason or 'delivery failed'})")
-    return what + (f" ({'; '.join(extras)})" if extras else "")
 
 
 async def _subscriptions(store: Store, command: Command) -> Answer:

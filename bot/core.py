@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from bot.commands import handle
 from bot.errors import BuildError, HotpapersError
+from bot.guard import CommandLimits, RecentThreads
 from bot.models import Answer, BuildResult, Command, Digest
 from bot.provenance import failed_build, retry_due
 from bot.settings import Settings, get_settings
@@ -32,6 +33,8 @@ class Core:
         self.store = store
         self.builder = builder
         self.clock = clock
+        self.limits = CommandLimits(settings)
+        self.recent = RecentThreads(settings.repeat_window)
 
     @classmethod
     async def open(cls, settings: Settings | None = None, *, builder: Builder | None = None
@@ -74,3 +77,11 @@ class Core:
 
     async def answer(self, command: Command) -> Answer:
         return await handle(self, command)
+
+    def thread_posted(self, answer: Answer, link: str) -> None:
+        """An adapter posted `answer`'s digest; `link` points at its thread."""
+        self.recent.posted(answer.view_key, link)
+
+    def thread_failed(self, answer: Answer) -> None:
+        """Posting `answer`'s digest failed: the same view may be asked again at once."""
+        self.recent.failed(answer.view_key)

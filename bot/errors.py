@@ -17,6 +17,7 @@
     │   ├── SourceOutOfReach        a source that cannot cover the day (X: 7 days back):
     │   │                           a coverage note, never a failure
     │   └── HttpError               a social source refused a request (4xx other than 429)
+    ├── PlatformUnavailable         a chat platform can't be reached now (network, 5xx)
     ├── BuildError                  no digest could be built (arXiv failed, no listing)
     │   ├── EmptyListing            the day's listing is empty: nothing was announced
     │   └── NothingBuilt            no social source answered: nothing usable, nothing stored
@@ -127,6 +128,11 @@ class HttpError(SourceError):
         self.body = body
 
 
+class PlatformUnavailable(HotpapersError):
+    """A chat platform can't be reached right now (its API doesn't answer, or answers
+    5xx): try again later. Unlike a ConfigurationError, waiting may fix it."""
+
+
 class BuildError(HotpapersError):
     """The digest could not be built (arXiv failed, a day without announcement); one line."""
 
@@ -174,6 +180,7 @@ __all__ = [
     "NoAnnouncement",
     "NothingBuilt",
     "PermanentDeliveryError",
+    "PlatformUnavailable",
     "SourceError",
     "SourceOutOfReach",
     "SourceUnavailable",

@@ -329,7 +329,11 @@ class Delivery:
 @dataclass(frozen=True, slots=True)
 class Command:
     """A platform-neutral chat command: `/hot 2021-08-06 cs.CV` becomes
-    Command(name="hot", args=("2021-08-06", "cs.CV"), ...)."""
+    Command(name="hot", args=("2021-08-06", "cs.CV"), ...).
+
+    `can_manage_channel` has no default: each adapter decides whether the user may
+    change the channel's subscription (deny by default), and `denied` says in one line
+    who may when not."""
 
     name: str
     args: tuple[str, ...]
@@ -337,7 +341,8 @@ class Command:
     channel: str
     workspace: str = ""
     user: str = ""
-    can_manage_channel: bool = True
+    can_manage_channel: bool = field(kw_only=True)
+    denied: str = field(default="", kw_only=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -354,3 +359,7 @@ class Answer:
     digest: Digest | None = None
     is_error: bool = False
     notes: tuple[str, ...] = field(default_factory=tuple)
+    # Set with an on-demand digest: the adapter reports where the thread landed (or that
+    # it failed) with `Core.thread_posted` / `Core.thread_failed`, so the same view asked
+    # again soon answers with a link instead of a new thread.
+    view_key: str = ""

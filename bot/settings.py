@@ -1,24 +1,40 @@
 """Configuration: environment variables (`HOTPAPERS_*`, platform tokens) and an optional
 `hotpapers.toml`, read once into one `Settings` object. Secrets are `SecretStr`: they
-never appear in a repr, a log line or an error message."""
+never appear in a repr, a log line or an error message (`secret_values` lists them for
+the log filter of `bot.redact`).
+
+`get_settings()` turns a setting that doesn't parse into ONE line naming the variable,
+the wrong value (never a secret's) and what is accepted, as a `ConfigurationError`:
+"HOTPAPERS_POST_TIME=25:00: not a time of day; use HH:MM, for example 09:00"."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
+import zoneinfo
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
+import limits
 import platformdirs
-from pydantic import AliasChoices, Field, SecretStr, ValidationError
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
+    SettingsError,
     TomlConfigSettingsSource,
 )
 
 from bot.errors import ConfigurationError
+from bot.redact import parse_webhook_url
+from bot.setting_errors import describe_settings_error, describe_validation_error
+
+WEBHOOK_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
+SLACK_MANAGER = re.compile(r"^[UWS][A-Z0-9]{2,20}$")  # a user (U..., W...) or user group (S...)
 
 
 def default_database_url() -> str:
@@ -38,8 +54,8 @@ class Settings(BaseSettings):
     # The arXiv listing the digest ranks (the blog's: cs + stat.ML, new + cross-lists).
     listing: tuple[str, ...] = ("cs", "stat.ML")
     # Ranking rules (the seed's defaults).
-    min_score: int = 50
-    min_post_attention: int = 25
+    min_score: int = Field(default=50, ge=0)
+    min_post_attention: int = Field(default=25, ge=0)
     source_weights: dict[str, float] = Field(default_factory=dict)
     # Fair counting of live builds (imported digests keep the totals they were stored
     # with): one account once per paper and source; auto-posters (listed as `x:handle`,
@@ -65,7 +81,7 @@ class Settings(BaseSettings):
     arxiv_api_url: str = "https://export.arxiv.org/api/query"
     arxiv_rss_url: str = "https://rss.arxiv.org/rss/"
     arxiv_oai_url: str = "https://oaipmh.arxiv.org/oai"
-    arxiv_min_interval: float = 3.0
+    arxiv_min_interval: float = Field(default=3.0, ge=0)
     hn_url: str = "https://hn.algolia.com/api/v1/"
     hf_url: str = "https://huggingface.co/api/"
     bluesky_url: str = "https://bsky.social/xrpc/"
@@ -115,7 +131,7 @@ class Settings(BaseSettings):
     )
     # discord.py follows per-route buckets itself; this caps all REST calls together
     # (Discord's global limit is 50 requests/s per bot; keep a 4% margin).
-    discord_global_rate: float = 48.0
+    discord_global_rate: float = Field(default=48.0, gt=0)
     # HTTP interactions (`hotpapers serve` answers slash commands at /discord/interactions
     # without a gateway connection): the application's public key and id.
     discord_public_key: str | None = Field(
@@ -127,15 +143,85 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("DISCORD_APPLICATION_ID",
                                       "HOTPAPERS_DISCORD_APPLICATION_ID"),
     )
+    # `webhook:default`; more webhooks by name in `discord_webhooks` (`webhook:lab`).
     discord_webhook_url: SecretStr | None = Field(
         default=None,
         validation_alias=AliasChoices("DISCORD_WEBHOOK_URL", "HOTPAPERS_DISCORD_WEBHOOK_URL"),
     )
+    discord_webhooks: dict[str, SecretStr] = Field(default_factory=dict)
+    # Who may change a Slack channel's subscription besides workspace owners and admins
+    # and the channel's creator: user ids (U..., W...) and user group ids (S...).
+    slack_managers: Annotated[tuple[str, ...], NoDecode] = ()
+    # Chat commands a user / a channel may send (the `limits` library's notation), and
+    # how long the same /hot in a channel answers with the thread already posted.
+    command_limit_user: str = "10/minute"
+    command_limit_channel: str = "30/minute"
+    repeat_window: float = Field(default=600.0, ge=0)  # seconds
     http_host: str = "0.0.0.0"
     # Where `hotpapers serve`'s web archive is reachable from outside (absolute links in
     # feeds, links from the chat messages to the day's page); unset: no links in chat.
     public_url: str | None = Field(default=None, pattern=r"^https?://[^\s/]+(/\S*)?$")
-    port: int = Field(default=3000, validation_alias=AliasChoices("PORT", "HOTPAPERS_PORT"))
+    port: int = Field(default=3000, ge=1, le=65535,
+                      validation_alias=AliasChoices("PORT", "HOTPAPERS_PORT"))
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ValueError("unknown time zone") from None
+        return value
+
+    @field_validator("discord_webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and parse_webhook_url(value.get_secret_value()) is None:
+            raise ValueError("not a webhook URL")
+        return value
+
+    @field_validator("discord_webhooks")
+    @classmethod
+    def _webhooks(cls, value: dict[str, SecretStr]) -> dict[str, SecretStr]:
+        for name, url in value.items():
+            if name == "default" or not WEBHOOK_NAME.match(name):
+                raise ValueError("bad webhook name")
+            if parse_webhook_url(url.get_secret_value()) is None:
+                raise ValueError("not a webhook URL")
+        return value
+
+    @field_validator("slack_managers", mode="before")
+    @classmethod
+    def _managers(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            text = value.strip()
+            value = json.loads(text) if text.startswith("[") else re.split(r"[\s,]+", text)
+        if isinstance(value, list | tuple):
+            ids = tuple(str(v).strip() for v in value if str(v).strip())
+            if not all(SLACK_MANAGER.match(i) for i in ids):
+                raise ValueError("not Slack user or user group ids")
+            return ids
+        return value
+
+    @field_validator("command_limit_user", "command_limit_channel")
+    @classmethod
+    def _rate(cls, value: str) -> str:
+        try:
+            limits.parse(value)
+        except ValueError:
+            raise ValueError("not a rate") from None
+        return value
+
+    def webhook_url(self, name: str) -> SecretStr | None:
+        """The webhook URL `webhook:<name>` posts to: `default` is DISCORD_WEBHOOK_URL,
+        other names come from HOTPAPERS_DISCORD_WEBHOOKS (None when not configured)."""
+        if name == "default":
+            return self.discord_webhook_url
+        return self.discord_webhooks.get(name)
+
+    def webhook_names(self) -> tuple[str, ...]:
+        names = ("default",) if self.discord_webhook_url is not None else ()
+        return names + tuple(sorted(n for n in self.discord_webhooks if not n.isdigit()))
 
     @classmethod
     def settings_customise_sources(
@@ -149,15 +235,54 @@ class Settings(BaseSettings):
         return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
 
 
+def secret_values(settings: Settings) -> tuple[str, ...]:
+    """Every configured secret value (for the log filter): the `SecretStr` settings, the
+    webhook URLs and the password of the database URL."""
+    found: list[str] = []
+    for name in type(settings).model_fields:
+        value = getattr(settings, name)
+        values = value.values() if isinstance(value, dict) else [value]
+        found += [v.get_secret_value() for v in values if isinstance(v, SecretStr)]
+    password = re.search(r"://[^/:@]*:([^@/]+)@", settings.database_url)
+    if password:
+        found.append(password[1])
+    return tuple(v for v in found if v)
+
+
 @cache
 def get_settings(**overrides: Any) -> Settings:
-    """The process's settings, read once. A malformed value is a one-line
-    `ConfigurationError` naming the setting."""
+    """The process's settings, read once. A setting that doesn't parse raises a
+    ConfigurationError of one line (the variable, the value, what is accepted)."""
     try:
         return Settings(**overrides)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        name = "_".join(str(x) for x in first.get("loc", ())) or "a setting"
         raise ConfigurationError(
-            f"HOTPAPERS_{name.upper()} is not valid ({first.get('msg', 'bad value')}); "
-            "fix it in the environment or hotpapers.toml") from None
+            describe_validation_error(exc, Settings.model_fields, HINTS)) from None
+    except SettingsError as exc:
+        raise ConfigurationError(
+            describe_settings_error(exc, Settings.model_fields, HINTS)) from None
+
+
+# What each setting accepts, for its one-line error (`bot.setting_errors`).
+HINTS = {
+    "post_time": "not a time of day; use HH:MM, for example 09:00",
+    "timezone": "not a time zone; use an IANA name, for example UTC or Europe/Berlin",
+    "catch_up": "not true or false; use true or false",
+    "port": "not a port; use a whole number from 1 to 65535, for example 3000",
+    "listing": 'not a JSON list of arXiv categories; use for example ["cs", "stat.ML"]',
+    "source_weights": 'not a JSON object of source weights; use for example {"hn": 2}',
+    "discord_webhooks": ('not a JSON object of webhook names (lower-case letters, digits, - '
+                         'and _; not "default") and Discord webhook URLs; use for example '
+                         '{"lab": "https://discord.com/api/webhooks/ID/TOKEN"}'),
+    "discord_webhook_url": ("not a Discord webhook URL; copy it from Channel settings -> "
+                            "Integrations -> Webhooks (https://discord.com/api/webhooks/ID/TOKEN)"),
+    "slack_managers": ("not a list of Slack user or user group ids; use for example "
+                       "U0123ABCD,S0456EFGH"),
+    "command_limit_user": "not a rate; use a count per unit, for example 10/minute",
+    "command_limit_channel": "not a rate; use a count per unit, for example 30/minute",
+    "source_normalisation": "not a normalisation; use none or rank",
+    "fair_counting": "not true or false; use true or false",
+    "count_self_posts": "not true or false; use true or false",
+    "auto_posters": 'not a JSON list of account handles; use for example ["arxiv_bot"]',
+    "public_url": "not a web address; use for example https://hotpapers.example.org",
+}

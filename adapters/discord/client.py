@@ -18,8 +18,10 @@ from bot.errors import (
     ConfigurationError,
     DeliveryError,
     PermanentDeliveryError,
+    PlatformUnavailable,
     TransientDeliveryError,
 )
+from bot.retry import describe_failure
 from bot.settings import Settings
 
 
@@ -96,6 +98,11 @@ async def login(settings: Settings, client: discord.Client) -> None:
             "developer portal (Bot -> Reset Token) and set DISCORD_TOKEN again") from None
     except (discord.HTTPException, aiohttp.ClientError, OSError, TimeoutError) as exc:
         await client.close()
-        raise ConfigurationError(
-            f"cannot log in to Discord at {settings.discord_api_url} "
-            f"({type(exc).__name__}); check DISCORD_API_URL and the network") from None
+        status = getattr(exc, "status", None)
+        if isinstance(exc, discord.HTTPException) and status is not None and status < 500:
+            raise ConfigurationError(
+                f"Discord refused the login (HTTP {status}); check DISCORD_TOKEN and "
+                "DISCORD_API_URL") from None
+        raise PlatformUnavailable(
+            f"cannot reach Discord at {settings.discord_api_url} "
+            f"({describe_failure(exc)}); check DISCORD_API_URL and the network") from None

@@ -22,6 +22,7 @@ import discord
 from discord import app_commands
 
 from adapters.discord.client import login
+from adapters.discord.permissions import DENIED
 from adapters.discord.post import DiscordChatAdapter
 from bot.arxiv.taxonomy import taxonomy
 from bot.errors import ConfigurationError, DeliveryError
@@ -63,7 +64,12 @@ class HotPapersBot(discord.Client):
             name=name, args=tuple(w for w in words if w), platform="discord",
             channel=str(interaction.channel_id), workspace=str(interaction.guild_id or ""),
             user=str(interaction.user.id),
-            can_manage_channel=interaction.permissions.manage_channels,
+            # Checked here too, not only by Discord's default_member_permissions (which a
+            # server's admins can change per command): the member's permissions in this
+            # channel, overwrites included; none in a DM.
+            can_manage_channel=bool(interaction.permissions.manage_channels
+                                    or interaction.permissions.administrator),
+            denied=DENIED,
         )
         task = asyncio.ensure_future(self._answer(command))
         deferred = False
@@ -99,14 +105,22 @@ class HotPapersBot(discord.Client):
                            answer: Answer) -> None:
         assert answer.digest is not None
         key = "i" + _base36(interaction.id)
+        posted = False
         try:
-            await self.poster.post_digest(str(interaction.channel_id), answer.digest,
-                                          key=key, notes=answer.notes)
+            parent = await self.poster.post_digest(str(interaction.channel_id), answer.digest,
+                                                   key=key, notes=answer.notes)
+            posted = True
+            self.core.thread_posted(answer, "https://discord.com/channels/"
+                                    f"{interaction.guild_id or '@me'}/{interaction.channel_id}"
+                                    f"/{parent.message_id}")
         except DeliveryError as exc:
             log.warning("posting a digest for /hot failed: %s", exc)
             await interaction.followup.send(
                 "I couldn't post the papers here (I need Send Messages and Create Public "
                 "Threads in this channel); ask an admin to add them.", ephemeral=True)
+        finally:
+            if not posted:
+                self.core.thread_failed(answer)
 
 
 def _base36(n: int) -> str:

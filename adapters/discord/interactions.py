@@ -25,6 +25,7 @@ from aiohttp import web
 from nacl.exceptions import BadSignatureError
 from nacl.signing import VerifyKey
 
+from adapters.discord.permissions import DENIED, may_manage
 from bot.chat import WebRoutes
 from bot.errors import ConfigurationError
 from bot.models import Answer, Command
@@ -47,7 +48,6 @@ PATH = "/discord/interactions"
 PING, APPLICATION_COMMAND = 1, 2
 PONG, CHANNEL_MESSAGE, DEFERRED_CHANNEL_MESSAGE = 1, 4, 5
 EPHEMERAL = 1 << 6
-MANAGE_CHANNELS = 1 << 4
 MAX_EMBEDS = 10
 DEFER_AFTER = 2.0  # Discord wants the first response within 3 s
 
@@ -86,7 +86,7 @@ def to_command(payload: dict[str, Any]) -> Command:
     return Command(
         name=str(data.get("name", "")), args=tuple(words), platform="discord",
         channel=str(payload.get("channel_id", "")), workspace=str(payload.get("guild_id") or ""),
-        user=str(user), can_manage_channel=bool(permissions & MANAGE_CHANNELS),
+        user=str(user), can_manage_channel=may_manage(permissions), denied=DENIED,
     )
 
 

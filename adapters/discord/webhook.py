@@ -1,11 +1,14 @@
 """Discord webhook mode (no bot account): `DISCORD_WEBHOOK_URL` posts the daily digest.
 
-Channel "default" means `DISCORD_WEBHOOK_URL`; any other channel is a full webhook URL
-(`https://discord.com/api/webhooks/ID/TOKEN`). A text-channel webhook posts the parent
-and then the papers in rank order (webhooks can't start threads there). A forum-channel
-webhook makes a post: the parent goes with `thread_name` (creating the post), the papers
-with `thread_id`. Which kind a webhook is is learned from Discord itself: a forum
-answers a plain send with error 220001, and the adapter then sends with `thread_name`.
+Channels are webhook NAMES, never URLs (a URL carries the webhook's token, a secret):
+"default" means `DISCORD_WEBHOOK_URL`, other names come from `HOTPAPERS_DISCORD_WEBHOOKS`
+(`{"lab": "https://discord.com/api/webhooks/ID/TOKEN"}`), and a webhook's id names the
+configured webhook with that id (a URL typed on the command line is posted by its id).
+A text-channel webhook posts the parent and then the papers in rank order (webhooks can't
+start threads there). A forum-channel webhook makes a post: the parent goes with
+`thread_name` (creating the post), the papers with `thread_id`. Which kind a webhook is
+is learned from Discord itself: a forum answers a plain send with error 220001, and the
+adapter then sends with `thread_name`.
 
 Sends use `?wait=true` to get message ids. The id and token are taken from the URL; the
 requests go to `DISCORD_API_URL` (Discord itself unless a proxy or a fake is set).
@@ -15,29 +18,50 @@ and answers None (the publisher then resends it).
 
 from __future__ import annotations
 
-import re
-
 import aiohttp
 import discord
 
 from adapters.discord.client import delivery_errors, point_discord_at
 from bot.errors import ConfigurationError, PermanentDeliveryError
 from bot.models import DeliveryRef, Digest, RankedPaper
+from bot.redact import parse_webhook_url as webhook_parts
 from bot.render.discord import paper_embed, parent_embed, thread_name
 from bot.settings import Settings
 
-WEBHOOK_URL = re.compile(r"/webhooks/(?P<id>\d{1,20})/(?P<token>[A-Za-z0-9._-]+)/?$")
 FORUM_NEEDS_THREAD = 220001  # "Webhooks posted to forum channels must have a thread_name"
 USERNAME = "Hot Papers"
 
 
 def parse_webhook_url(url: str) -> tuple[int, str]:
     """(id, token) of a webhook URL; ValueError with a one-line hint otherwise."""
-    m = WEBHOOK_URL.search(url.split("?")[0])
-    if m is None:
+    parsed = webhook_parts(url.split("?")[0])
+    if parsed is None:
         raise ValueError("that is not a Discord webhook URL; copy it from Channel settings -> "
                          "Integrations -> Webhooks (https://discord.com/api/webhooks/ID/TOKEN)")
-    return int(m["id"]), m["token"]
+    return int(parsed[0]), parsed[1]
+
+
+def webhook_url(settings: Settings, channel: str) -> str:
+    """The URL of the webhook a channel names (`default`, a configured name, or the id of
+    a configured webhook); PermanentDeliveryError (one line, no secret) otherwise."""
+    secret = settings.webhook_url(channel)
+    if secret is None and channel.isdigit():
+        configured = (settings.discord_webhook_url, *settings.discord_webhooks.values())
+        secret = next((u for u in configured if u is not None
+                       and (webhook_parts(u.get_secret_value()) or ("",))[0] == channel), None)
+    if secret is not None:
+        return secret.get_secret_value()
+    if channel == "default":
+        raise PermanentDeliveryError(
+            "DISCORD_WEBHOOK_URL is not set; set it, or name webhooks in "
+            "HOTPAPERS_DISCORD_WEBHOOKS and post to webhook:<name>")
+    if webhook_parts(channel) is not None or "/" in channel:
+        raise PermanentDeliveryError(
+            "a webhook channel is a name, not a URL; add the URL to HOTPAPERS_DISCORD_WEBHOOKS "
+            'as {"name": "<the URL>"} and use webhook:name')
+    raise PermanentDeliveryError(
+        f"webhook:{channel} is not configured; add it to HOTPAPERS_DISCORD_WEBHOOKS "
+        '(for example {"' + channel + '": "https://discord.com/api/webhooks/ID/TOKEN"})')
 
 
 class DiscordWebhookAdapter:
@@ -53,13 +77,7 @@ class DiscordWebhookAdapter:
         self._forums: set[int] = set()
 
     def _webhook(self, channel: str) -> discord.Webhook:
-        if channel == "default":
-            if self.settings.discord_webhook_url is None:
-                raise PermanentDeliveryError(
-                    "DISCORD_WEBHOOK_URL is not set; set it or post to webhook:<full URL>")
-            url = self.settings.discord_webhook_url.get_secret_value()
-        else:
-            url = channel
+        url = webhook_url(self.settings, channel)
         try:
             wid, token = parse_webhook_url(url)
         except ValueError as exc:

@@ -20,6 +20,7 @@ from adapters.slack.app import open_http_app, slack_web_routes
 from adapters.slack.install import oauth_enabled, open_workspaces_adapter
 from adapters.slack.manifest import app_manifest
 from adapters.slack.post import open_chat_adapter as open_token_adapter
+from adapters.slack.signing import SlackRequestGate
 from adapters.slack.socket_mode import SlackInteractive
 from bot.chat import ChatAdapter, WebRoutes
 from bot.settings import Settings
@@ -57,7 +58,9 @@ async def open_web_routes(core: Core, settings: Settings, *, check_token_first: 
     if not web_configured(settings):
         return None
     bolt, close = await open_http_app(core, settings, check_token_first=check_token_first)
-    routes = slack_web_routes(bolt)
+    secret = settings.slack_signing_secret
+    assert secret is not None  # build_app refuses HTTP mode without it
+    routes = slack_web_routes(bolt, SlackRequestGate(secret.get_secret_value()))
     return WebRoutes("slack", routes, close, tuple(sorted({r.path for r in routes})))
 
 

@@ -1,7 +1,9 @@
 """Slack's `/hot` on slack-bolt's `AsyncApp` (handlers in `adapters.slack.commands`):
 `build_app` for both modes, and HTTP mode for `hotpapers serve` (`open_http_app` +
-`slack_web_routes`: `/slack/events`, signatures checked by bolt, and the optional OAuth
-install pages of `adapters.slack.install`). Socket Mode is `adapters.slack.socket_mode`.
+`slack_web_routes`: `/slack/events`, signatures checked on the raw bytes by
+`adapters.slack.signing` before bolt parses anything (and by bolt again), and the
+optional OAuth install pages of `adapters.slack.install`). Socket Mode is
+`adapters.slack.socket_mode`.
 """
 
 from __future__ import annotations
@@ -14,11 +16,15 @@ import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.app.async_app import AsyncApp
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.request.async_internals import build_async_context
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.client import check_token, make_client
 from adapters.slack.commands import SlackCommands
 from adapters.slack.install import oauth_enabled, oauth_settings
+from adapters.slack.signing import Refusal, SlackRequestGate
 from bot.errors import ConfigurationError
 from bot.settings import Settings
 
@@ -70,18 +76,48 @@ def build_app(core: Core, settings: Settings, *, client: AsyncWebClient | None =
             client = make_client(settings, token.get_secret_value())
         kwargs["client"] = client
     app = AsyncApp(**kwargs)
+    app.error(_one_line_errors)
     app.use(handlers.drop_redeliveries)
     app.command("/hot")(handlers.on_hot)
     app.event("app_mention")(handlers.on_mention)
     return app
 
 
-def slack_web_routes(app: AsyncApp, path: str = "/slack/events") -> list[web.RouteDef]:
-    """aiohttp routes for HTTP mode: events and commands at `path`, and the OAuth
-    install pages when the app has an OAuth flow."""
+async def _one_line_errors(error: Exception) -> None:
+    """bolt's errors (a middleware or listener that raised: an unreachable response_url,
+    a workspace without installation) as one log line instead of a traceback."""
+    text = (str(error).strip().splitlines() or [""])[0][:200]
+    log.warning("Slack request failed: %s%s", type(error).__name__, f": {text}" if text else "")
+
+
+def slack_web_routes(app: AsyncApp, gate: SlackRequestGate, path: str = "/slack/events"
+                     ) -> list[web.RouteDef]:
+    """aiohttp routes for HTTP mode: events and commands at `path` (checked by `gate` on
+    the raw bytes before bolt parses anything), and the OAuth install pages when the app
+    has an OAuth flow."""
 
     async def events(request: web.Request) -> web.Response:
-        return await to_aiohttp_response(await app.async_dispatch(await to_bolt_request(request)))
+        raw = await request.read()  # over client_max_size: 413, raised by aiohttp
+        checked = gate.check(raw, request.headers, request.content_type)
+        if isinstance(checked, Refusal):
+            log.info("refused a request to %s: %s (%d)", path, checked.reason, checked.status)
+            return web.Response(status=checked.status, text=checked.reason)
+        if checked.replay:
+            log.info("dropped a replayed request to %s", path)
+            return web.Response(status=200)
+        try:
+            bolt_request = AsyncBoltRequest(body=checked.text, query=request.query_string,
+                                            headers=dict(request.headers))
+            if bolt_request.body != checked.body:
+                # bolt reads any body containing the word "payload" as an interactivity
+                # payload (a slash command's text "keyword:payload" too): use ours.
+                bolt_request.body = checked.body
+                bolt_request.context = build_async_context(AsyncBoltContext({}), checked.body)
+            return await to_aiohttp_response(await app.async_dispatch(bolt_request))
+        except Exception as exc:  # a signed request bolt can't handle: one line, 400
+            log.warning("could not handle a signed request to %s (%s: %s)", path,
+                        type(exc).__name__, str(exc).splitlines()[0][:200] if str(exc) else "")
+            return web.Response(status=400, text="request not understood")
 
     routes = [web.post(path, events)]
     flow = app.oauth_flow

@@ -21,6 +21,7 @@ from bot.errors import (
     ConfigurationError,
     DeliveryError,
     PermanentDeliveryError,
+    PlatformUnavailable,
     TransientDeliveryError,
 )
 from bot.retry import Retryable, RetryPolicy, describe_failure, retrying
@@ -133,9 +134,12 @@ async def check_token(client: AsyncWebClient, name: str = "SLACK_BOT_TOKEN") -> 
                 f"{name} was rejected by Slack ({code}): it is revoked or wrong; "
                 "set a valid token (xoxb-...) from your Slack app's OAuth page"
             ) from None
+        if exc.response.status_code >= 500 or code == "ratelimited":
+            raise PlatformUnavailable(f"cannot check {name} with Slack now ({code}); "
+                                      "trying again later") from None
         raise ConfigurationError(f"cannot check {name} with Slack ({code})") from None
     except (SlackClientError, aiohttp.ClientError, TimeoutError) as exc:
-        raise ConfigurationError(
-            f"cannot reach the Slack API at the configured SLACK_API_URL ({type(exc).__name__})"
-        ) from None
+        raise PlatformUnavailable(
+            f"cannot reach the Slack API at the configured SLACK_API_URL "
+            f"({describe_failure(exc)})") from None
     return dict(resp.data) if isinstance(resp.data, dict) else {}

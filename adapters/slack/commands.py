@@ -10,6 +10,7 @@ trigger id and are dropped by `drop_redeliveries`, so they never post twice.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import re
 import time
@@ -22,11 +23,13 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack.client import delivery_error
+from adapters.slack.client import delivery_error, read
 from adapters.slack.pacing import ChannelPacer
+from adapters.slack.permissions import SlackManagers
 from adapters.slack.post import SlackChatAdapter
+from bot.commands import changes_channel
 from bot.errors import DeliveryError, PermanentDeliveryError
-from bot.models import Answer, Command
+from bot.models import Answer, Command, DeliveryRef
 
 if TYPE_CHECKING:
     from bot.core import Core
@@ -68,6 +71,7 @@ class SlackCommands:
         self.per_channel_rate = per_channel_rate
         self.recent = RecentIds()
         self.pace = ChannelPacer()  # shared by every answer: one pace a channel
+        self.managers = SlackManagers(core.settings.slack_managers)
 
     # --- bolt listeners -------------------------------------------------------------
     async def drop_redeliveries(self, body: dict[str, Any], next: Callable[[], Awaitable[Any]]
@@ -81,31 +85,40 @@ class SlackCommands:
     async def on_hot(self, ack: Callable[..., Awaitable[None]], command: dict[str, Any],
                      respond: Respond, client: AsyncWebClient) -> None:
         await ack()
-        cmd = Command(
+        cmd = await self.checked(client, Command(
             name="hot",
             args=tuple(str(command.get("text") or "").split()),
             platform="slack",
             channel=str(command.get("channel_id", "")),
             workspace=str(command.get("team_id", "")),
             user=str(command.get("user_id", "")),
-            can_manage_channel=True,
-        )
+            can_manage_channel=False,
+        ))
         key = f"hot:{command.get('trigger_id') or time.time_ns()}"
         await self.answer(cmd, client, respond if command.get("response_url") else None, key)
 
     async def on_mention(self, event: dict[str, Any], body: dict[str, Any],
                          client: AsyncWebClient) -> None:
         text = MENTION.sub(" ", str(event.get("text", "")))
-        cmd = Command(
+        cmd = await self.checked(client, Command(
             name="hot",
             args=tuple(text.split()),
             platform="slack",
             channel=str(event.get("channel", "")),
             workspace=str(body.get("team_id") or event.get("team", "")),
             user=str(event.get("user", "")),
-            can_manage_channel=True,
-        )
+            can_manage_channel=False,
+        ))
         await self.answer(cmd, client, None, f"mention:{body.get('event_id') or event.get('ts')}")
+
+    async def checked(self, client: AsyncWebClient, cmd: Command) -> Command:
+        """`cmd` with `can_manage_channel` decided by Slack (`SlackManagers`) when it would
+        change the channel; every other command stays denied (it needs no permission)."""
+        if not changes_channel(cmd.name, cmd.args):
+            return cmd
+        verdict = await self.managers.check(client, cmd.workspace, cmd.channel, cmd.user)
+        return dataclasses.replace(cmd, can_manage_channel=verdict.allowed,
+                                   denied=verdict.reason)
 
     # --- answering ------------------------------------------------------------------
     async def answer(self, cmd: Command, client: AsyncWebClient, respond: Respond | None,
@@ -132,9 +145,12 @@ class SlackCommands:
             return
         poster = SlackChatAdapter(client, per_channel_rate=self.per_channel_rate,
                                   pacer=self.pace)
+        posted = False
         try:
-            await poster.post_digest(cmd.channel, result.digest, key_prefix=key,
-                                     notes=result.notes)
+            refs = await poster.post_digest(cmd.channel, result.digest, key_prefix=key,
+                                            notes=result.notes)
+            posted = True
+            self.core.thread_posted(result, await permalink(client, cmd.channel, refs[0]))
         except PermanentDeliveryError as exc:
             no_access = any(code in str(exc) for code in ("not_in_channel", "channel_not_found"))
             hint = NOT_IN_CHANNEL if no_access else f"I couldn't post the digest here ({exc})."
@@ -142,6 +158,9 @@ class SlackCommands:
         except DeliveryError as exc:
             await self.tell(cmd, client, respond, f"Posting the digest failed ({exc}); "
                             "try again in a minute.")
+        finally:
+            if not posted:
+                self.core.thread_failed(result)
 
     async def tell(self, cmd: Command, client: AsyncWebClient, respond: Respond | None,
                    text: str, *, ephemeral: bool = True) -> None:
@@ -158,3 +177,15 @@ class SlackCommands:
                                               unfurl_links=False, unfurl_media=False)
         except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
             log.warning("could not answer in %s: %s", cmd.channel, delivery_error(exc))
+
+
+async def permalink(client: AsyncWebClient, channel: str, parent: DeliveryRef) -> str:
+    """A link to the thread of `parent` (chat.getPermalink; the channel when Slack can't
+    say), for the answer to the same /hot asked again."""
+    try:
+        resp = await read(lambda: client.chat_getPermalink(channel=channel,
+                                                           message_ts=parent.message_id),
+                          "chat.getPermalink")
+        return str(resp["permalink"])
+    except (SlackApiError, aiohttp.ClientError, TimeoutError, KeyError):
+        return f"https://slack.com/app_redirect?channel={channel}"

@@ -36,8 +36,11 @@ log = logging.getLogger(__name__)
 
 # What the bot needs: the /hot command, posting, mentions, and reading its own messages
 # back (idempotency keys in message metadata) in public and private channels.
+# Who may change a channel's subscription is read with users.info, conversations.info and
+# usergroups.users.list (`adapters.slack.permissions`).
 BOT_SCOPES = ("commands", "chat:write", "app_mentions:read", "channels:history",
-              "groups:history")
+              "groups:history", "users:read", "channels:read", "groups:read", "im:read",
+              "usergroups:read")
 STATE_TTL = 600
 
 

@@ -16,7 +16,7 @@ from adapters.slack.app import build_app
 from adapters.slack.client import check_token, make_client, slack_error
 from adapters.slack.commands import SlackCommands
 from adapters.slack.install import oauth_enabled, oauth_settings
-from bot.errors import ConfigurationError
+from bot.errors import ConfigurationError, PlatformUnavailable
 from bot.models import Answer, Command
 from bot.settings import Settings
 
@@ -69,6 +69,9 @@ class SlackInteractive:
             await self._handler.connect_async()
         except SlackApiError as exc:
             await self.close()
+            if exc.response.status_code >= 500:
+                raise PlatformUnavailable(f"Slack could not open a Socket Mode connection "
+                                          f"(HTTP {exc.response.status_code})") from None
             raise ConfigurationError(f"SLACK_APP_TOKEN was rejected by Slack "
                                      f"({slack_error(exc)}); set a valid app-level token "
                                      "(xapp-...) with connections:write") from None
@@ -77,6 +80,7 @@ class SlackInteractive:
             raise
 
     async def start(self, core: Core) -> None:
+        self._closed = asyncio.Event()  # started again after a failure: a fresh wait
         await self.connect(core)
         await self._closed.wait()
 

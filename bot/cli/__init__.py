@@ -12,6 +12,7 @@ from bot.cli import (  # noqa: F401  (each module registers its commands on `app
     serve_cmds,
     service_cmds,
     site_cmds,
+    status_cmds,
 )
 from bot.cli.app import app
 

@@ -2,8 +2,10 @@
 
 Errors: every `bot.errors.HotpapersError` that reaches a command becomes ONE line on
 stderr and the error's exit code (2: input or configuration the user can fix, 1: the
-outside world failed), here and nowhere else (`OneLineErrors`). Commands raise; they
-don't format errors themselves."""
+outside world failed), here and nowhere else (`OneLineErrors`); a setting that doesn't
+parse is such an error (`bot.settings.get_settings`). Commands raise; they don't format
+errors themselves. Error lines and every log line pass through `bot.redact`: no
+configured secret, and nothing shaped like a token or a webhook URL, is ever printed."""
 
 from __future__ import annotations
 
@@ -17,21 +19,32 @@ from typing import Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from typer.core import TyperGroup
 
 from bot.core import Core
 from bot.dates import LATEST, parse_date
 from bot.errors import HotpapersError
 from bot.models import Digest
+from bot.redact import RedactSecrets, redact
 from bot.retry import RetryNotice
-from bot.settings import get_settings
+from bot.settings import get_settings, secret_values
 from bot.store import Store
 
 out = Console(highlight=False, soft_wrap=False)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
+def configured_secrets() -> tuple[str, ...]:
+    """The secret values of the settings (none when the settings don't load)."""
+    try:
+        return secret_values(get_settings())
+    except HotpapersError:
+        return ()
+
+
 def print_error(message: str) -> None:
+    message = escape(redact(message, configured_secrets()))
     err.print(f"[bold red]error:[/] {message}", markup=True, highlight=False)
 
 
@@ -60,13 +73,35 @@ app.add_typer(db_app, name="db")
 T = TypeVar("T")
 
 
+class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Plain log lines, one per record, to whatever `sys.stderr` is at the time."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+        self.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s",
+                                            "%Y-%m-%d %H:%M:%S"))
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        pass
+
+
 def setup_logging(verbose: bool) -> None:
-    """Log lines to stderr (rich); `verbose` shows every message as it goes."""
+    """Log lines to stderr: rich on a terminal; one plain line per record otherwise (a
+    supervisor's log, a file), so a record is never wrapped over several lines. `verbose`
+    shows every message as it goes."""
     from rich.logging import RichHandler
 
+    handler: logging.Handler = RichHandler(console=err, show_path=False, markup=False) \
+        if err.is_terminal else StderrHandler()
+    handler.addFilter(RedactSecrets(configured_secrets))  # no secret in any log line
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING, format="%(message)s",
-        handlers=[RichHandler(console=err, show_path=False, markup=False)], force=True,
+        handlers=[handler], force=True,
     )
     for noisy in ("discord", "slack_sdk", "slack_bolt", "aiohttp.access"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

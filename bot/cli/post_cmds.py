@@ -7,14 +7,25 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from pydantic import SecretStr
 
 from adapters.registry import ChatAdapters
-from bot.chat import parse_target
+from bot.chat import Target, parse_target
 from bot.cli.app import app, fail, open_core, out, run, setup_logging, stored_digest
 from bot.dates import LATEST
 from bot.filters import wanted_categories
 from bot.models import Subscription
 from bot.publish import PublishReport, publish
+from bot.settings import Settings, get_settings
+
+
+def with_typed_webhooks(settings: Settings, targets: list[Target]) -> Settings:
+    """`settings` knowing the webhook URLs typed on the command line, by webhook id (the
+    name the ledger and the output use): for this process only, never stored."""
+    typed = {t.channel: SecretStr(t.webhook_url) for t in targets if t.webhook_url}
+    if not typed:
+        return settings
+    return settings.model_copy(update={"discord_webhooks": settings.discord_webhooks | typed})
 
 
 def print_report(report: PublishReport) -> None:
@@ -44,7 +55,8 @@ def post_command(
 ) -> None:
     """Post a stored digest to chat channels now: the parent message, then one reply
     per paper in its thread."""
-    targets = [parse_target(t) for t in to]
+    settings = get_settings()
+    targets = [parse_target(t, settings) for t in to]
     categories = tuple(category or ())
     if categories:
         wanted_categories(categories)
@@ -55,18 +67,21 @@ def post_command(
         raise typer.Exit(1)
 
 
-async def _post(targets: list[tuple[str, str]], date_text: str, categories: tuple[str, ...],
+async def _post(targets: list[Target], date_text: str, categories: tuple[str, ...],
                 force: bool) -> PublishReport:
     async with open_core() as core:
         digest = await stored_digest(core.store, date_text)
-        pool = ChatAdapters(core.settings)
+        pool = ChatAdapters(with_typed_webhooks(core.settings, targets))
         try:
-            adapters = await pool.for_platforms({p for p, _ in targets})
+            adapters = await pool.for_platforms({t.platform for t in targets})
             if pool.unavailable:
                 platform, reason = next(iter(pool.unavailable.items()))
                 fail(f"cannot post to {platform}: {reason}")
+            if pool.unreachable:
+                platform, reason = next(iter(pool.unreachable.items()))
+                fail(f"cannot post to {platform} now: {reason}", code=1)
             subs = []
-            for platform, channel in dict.fromkeys(targets):
+            for platform, channel in dict.fromkeys((t.platform, t.channel) for t in targets):
                 known = await core.store.get_subscription(platform, channel)
                 subs.append(Subscription(
                     platform=platform, channel=channel, categories=categories,

@@ -1,12 +1,13 @@
 """`hotpapers run` (the worker: the daily schedule plus every configured chat platform's
-commands), `status`, and the subscription commands `subscribe`, `unsubscribe`,
-`subscriptions`."""
+commands) and the subscription commands `subscribe` and `unsubscribe` (`status` and
+`subscriptions` are in `status_cmds`)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import datetime as dt
+import functools
 import logging
 import signal
 from collections.abc import Callable
@@ -14,19 +15,18 @@ from typing import Annotated
 
 import aiohttp
 import typer
-from rich.table import Table
-from rich.text import Text
 
 from adapters.registry import ChatAdapters, interactive_adapters
 from bot.arxiv.pacing import ArxivPacer
 from bot.chat import InteractiveAdapter, parse_target
 from bot.cli.app import EMPTY_STORE, app, fail, open_core, out, run, setup_logging
-from bot.commands import describe
 from bot.core import Core
+from bot.errors import ConfigurationError, UsageError
 from bot.models import Command, Digest, Subscription
+from bot.platforms import Supervisor
 from bot.publish import PublishReport, publish
 from bot.schedule import Build, Observe, Scheduler
-from bot.settings import Settings
+from bot.settings import Settings, get_settings
 from bot.store import Store
 
 log = logging.getLogger("hotpapers.run")
@@ -123,6 +123,11 @@ async def _worker(once: bool) -> None:
 
 
 async def _serve(core: Core, scheduler: Scheduler) -> None:
+    """The schedule and every platform's commands, each on its own: a platform that fails
+    is started again with backoff (`bot.platforms.Supervisor`) while the rest goes on.
+    Ends on SIGTERM/SIGINT; raises ConfigurationError (exit 2) when every platform has
+    stopped on its configuration (nothing but the schedule could run, and it posts with
+    the same refused tokens)."""
     interactive: list[InteractiveAdapter] = interactive_adapters(core.settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -131,22 +136,32 @@ async def _serve(core: Core, scheduler: Scheduler) -> None:
             loop.add_signal_handler(sig, stop.set)
     log.info("worker started: next post %s; commands from %s",
              await scheduler.next_run(), ", ".join(a.platform for a in interactive) or "nowhere")
-    tasks = [asyncio.create_task(scheduler.run_forever(), name="schedule")]
-    tasks += [asyncio.create_task(a.start(core), name=a.platform) for a in interactive]
+    supervisor = Supervisor(core.store)
+    schedule = asyncio.create_task(scheduler.run_forever(), name="schedule")
+    platforms = [asyncio.create_task(supervisor.keep_running(
+        a.platform, functools.partial(a.start, core), a.close), name=a.platform)
+        for a in interactive]
     stopper = asyncio.create_task(stop.wait())
+    pending = {schedule, stopper, *platforms}
     try:
-        done, _ = await asyncio.wait([*tasks, stopper], return_when=asyncio.FIRST_COMPLETED)
-        for task in done:
-            if task is not stopper and task.exception() is not None:
-                exc = task.exception()
-                log.error("%s stopped: %s", task.get_name(), exc)
+        while True:
+            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            if stopper in done:
+                return
+            if schedule in done:  # run_forever only ends on a bug
+                raise RuntimeError(f"the schedule stopped: {schedule.exception()!r}")
+            if platforms and all(t.done() for t in platforms):
+                stopped = {t.get_name(): t.result() for t in platforms}
+                if all(s.state == "stopped" for s in stopped.values()):
+                    raise ConfigurationError("nothing can run: " + "; ".join(
+                        f"{name}: {state.error}" for name, state in stopped.items()))
     finally:
-        for task in [*tasks, stopper]:
+        for task in [schedule, stopper, *platforms]:
             task.cancel()
         for adapter in interactive:
             with contextlib.suppress(Exception):
                 await adapter.close()
-        await asyncio.gather(*tasks, stopper, return_exceptions=True)
+        await asyncio.gather(schedule, stopper, *platforms, return_exceptions=True)
 
 
 @app.command("run")
@@ -159,94 +174,6 @@ def run_command(
     time, and answer /hot commands on every configured platform."""
     setup_logging(verbose)
     run(_worker(once))
-
-
-# --- status ---------------------------------------------------------------------------
-@app.command("status")
-def status_command() -> None:
-    """Next run, the last post per channel and what failed."""
-
-    async def go() -> None:
-        async with open_core() as core:
-            await show_status(core)
-
-    run(go())
-
-
-async def show_status(core: Core) -> None:
-    store = core.store
-
-    async def no_build(_date: dt.date) -> Digest | None:
-        return None
-
-    async def no_publish(digest: Digest, _subs: list[Subscription]) -> PublishReport:
-        return PublishReport(digest.date, ())
-
-    scheduler = Scheduler(store, core.settings, build=no_build, publish=no_publish)
-    nxt, last = await scheduler.next_run(), await scheduler.last_day()
-    due = " (due now)" if nxt <= scheduler.clock.now() else ""
-    out.print(f"[bold]next daily post[/]: {nxt:%Y-%m-%d %H:%M %Z}{due} "
-              f"(digest of {scheduler.digest_date(nxt.date())}; catch-up "
-              f"{'on' if core.settings.catch_up else 'off'})")
-    out.print(f"[bold]last run day handled[/]: {last or 'none yet'}")
-    for cadence in ("weekly", "monthly"):
-        n = sum(1 for sub in await store.list_subscriptions() if cadence in sub.cadences)
-        if n:
-            window, _ = scheduler.windows.latest_due(cadence, scheduler.clock.now())
-            nxt_window = scheduler.windows.next_due(cadence, scheduler.clock.now())
-            out.print(f"[bold]{cadence} posts[/]: {n} channel(s); last due {window.key}, next "
-                      f"due {nxt_window:%Y-%m-%d %H:%M %Z} (not posted by this version yet: "
-                      "they wait for the ledger keyed by digest key)")
-    from bot.arxiv.listing import last_observation
-
-    feed = await last_observation(store)
-    if feed is not None:
-        seen, at = feed
-        what = f"{seen.items} new + cross papers" if seen.items else "empty: no announcement"
-        out.print(f"[bold]last arXiv feed seen[/]: {seen.date} ({what}) at {at}")
-    else:
-        out.print("[bold]last arXiv feed seen[/]: never (the worker reads it hourly)")
-    for o in (await scheduler.history())[-5:]:
-        out.print(f"  {o.at}  {o.digest_date}: {o.status} {o.detail}")
-    for iso, targets in (await scheduler.unfinished()).items():
-        out.print(f"[yellow]unfinished[/] {iso}: {', '.join(targets)} (retried automatically)")
-    subs = {s.target: s for s in await store.list_subscriptions()}
-    last_by: dict[str, tuple[dt.date, dict[str, int], str]] = {}
-    for d in await store.deliveries():
-        target = f"{d.platform}:{d.channel}"
-        date, counts, when = last_by.get(target, (d.digest_date, {}, ""))
-        if d.digest_date > date:
-            date, counts, when = d.digest_date, {}, ""
-        if d.digest_date == date:
-            counts[d.status] = counts.get(d.status, 0) + 1
-            stamp = d.updated_at.strftime("%Y-%m-%d %H:%M") if d.updated_at else ""
-            when = max(when, stamp)
-        last_by[target] = (date, counts, when)
-    table = Table(title="Channels", title_justify="left")
-    for col in ("channel", "gets", "last digest", "messages", "at (UTC)", "state"):
-        table.add_column(col)
-    for target in sorted(set(subs) | set(last_by)):
-        sub = subs.get(target)
-        date_, counts, when = last_by.get(target, (None, {}, ""))
-        msgs = ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "-"
-        if sub is None:
-            state = "one-off (not subscribed)"
-        elif sub.paused:
-            state = "[red]PAUSED[/]"
-        elif counts.get("pending") or counts.get("failed"):
-            state = "[yellow]unfinished[/]"
-        else:
-            state = "[green]ok[/]"
-        gets = describe(sub).split(" (")[0] if sub else "-"
-        table.add_row(target, gets, str(date_ or "-"), msgs, when or "-", state)
-    if table.row_count:
-        out.print(table)
-        for sub in subs.values():
-            if sub.paused:
-                out.print(Text.assemble(("paused", "red"), f" {sub.target}: {sub.pause_reason}"))
-                out.print(f"  resume with: hotpapers subscribe {sub.target}", markup=False)
-    else:
-        out.print("No channel subscribed yet; type: hotpapers subscribe slack:C0123456 cs.LG")
 
 
 # --- subscriptions --------------------------------------------------------------------
@@ -264,11 +191,26 @@ def _words(categories: list[str], keyword: list[str], exclude_keyword: list[str]
     return tuple(words)
 
 
-async def _answer(target: str, name: str, words: tuple[str, ...]) -> None:
-    platform, channel = parse_target(target)
+async def _answer(text: str, name: str, words: tuple[str, ...]) -> None:
+    """A subscription command from the CLI: the operator may change any channel. The
+    target is checked like everywhere else (`parse_target`); a stored target from before
+    that check can still be removed by `unsubscribe`."""
+    refused: UsageError | None = None
+    try:
+        parsed = parse_target(text, get_settings(), allow_url=False)
+        platform, channel = parsed.platform, parsed.channel
+    except UsageError as exc:
+        if name != "unsubscribe":
+            raise
+        refused, (platform, _, channel) = exc, text.partition(":")
+        platform, channel = platform.strip().lower(), channel.strip()
+    target = f"{platform}:{channel}"
     async with open_core() as core:
+        if refused is not None and await core.store.get_subscription(platform, channel) is None:
+            raise refused
         answer = await core.answer(Command(name=name, args=words, platform=platform,
-                                           channel=channel, user="cli"))
+                                           channel=channel, user="cli",
+                                           can_manage_channel=True))
     if answer.is_error:
         fail(answer.text.replace("/hot subscribe", f"hotpapers subscribe {target}")
              .replace("/hot unsubscribe", f"hotpapers unsubscribe {target}"))
@@ -306,26 +248,3 @@ def unsubscribe_command(
 ) -> None:
     """Stop some categories, or the whole daily digest, in a channel."""
     run(_answer(target, "unsubscribe", tuple(categories or ())))
-
-
-@app.command("subscriptions")
-def subscriptions_command(
-    platform: Annotated[str | None, Opt("--platform", help="only this platform")] = None,
-) -> None:
-    """Every subscribed channel and what it gets."""
-
-    async def go() -> list[Subscription]:
-        async with open_core() as core:
-            return await core.store.list_subscriptions(platform)
-
-    subs = run(go())
-    if not subs:
-        out.print("No channel subscribed yet; type: hotpapers subscribe slack:C0123456 cs.LG")
-        return
-    table = Table(title="Subscriptions", title_justify="left")
-    for col in ("channel", "workspace", "gets", "since"):
-        table.add_column(col)
-    for s in subs:
-        since = s.created_at.strftime("%Y-%m-%d") if s.created_at else "-"
-        table.add_row(s.target, s.workspace or "-", describe(s), since)
-    out.print(table)

@@ -47,3 +47,31 @@ def test_the_cli_loads_no_platform_sdk_until_a_platform_is_used() -> None:
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                          text=True, check=True).stdout.strip()
     assert out == "[]"
+
+
+async def test_an_unreachable_platform_leaves_its_channels_unfinished(sqlite_store) -> None:  # type: ignore[no-untyped-def]
+    """Slack's API doesn't answer: its channels are left for the next run (not skipped),
+    and the platform is tried again on the next call."""
+    from bot.models import Subscription
+    from bot.publish import publish
+    from tests import factories
+    from tests.fakes.slack_api import BOT_TOKEN, fake_slack
+
+    closed = Settings(slack_bot_token=BOT_TOKEN, slack_api_url="http://127.0.0.1:9/api/")
+    pool = registry.ChatAdapters(closed)
+    adapters = await pool.for_platforms({"slack"})
+    assert isinstance(adapters["slack"], registry.Unreachable)
+    assert "cannot reach the Slack API" in pool.unreachable["slack"]
+
+    async def no_wait(_seconds: float) -> None:
+        return None
+
+    report = await publish(sqlite_store, adapters, factories.digest(),
+                           [Subscription("slack", "C0WAIT")], sleep=no_wait)
+    assert report.channels[0].status == "failed" and not report.complete
+    async with fake_slack() as slack:
+        pool.settings = Settings(slack_bot_token=BOT_TOKEN, slack_api_url=slack.url)
+        adapters = await pool.for_platforms({"slack"})
+        assert not isinstance(adapters["slack"], registry.Unreachable)
+        assert pool.unreachable == {}
+        await pool.close()

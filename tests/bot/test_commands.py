@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import AsyncIterator
 
@@ -78,8 +79,11 @@ async def test_subscribe_merge_filters_unsubscribe(core: Core) -> None:
 
 async def test_discord_style_commands_and_permission(core: Core) -> None:
     a = await ask(core, "cs.CV", name="subscribe", manage=False)
-    assert a.is_error and a.ephemeral and "Manage Channels" in a.text
+    assert a.is_error and a.ephemeral and "Only the people who manage this channel" in a.text
     assert await core.store.get_subscription("slack", "C1") is None
+    said = dataclasses.replace(cmd("cs.CV", name="unsubscribe", manage=False),
+                               denied="Needs Manage Channels.")
+    assert (await core.answer(said)).text == "Needs Manage Channels."
     a = await ask(core, "cs.CV", name="subscribe")
     assert not a.is_error
     a = await ask(core, "", name="subscriptions")

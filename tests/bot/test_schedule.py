@@ -11,7 +11,7 @@ import pytest
 from bot.errors import ConfigurationError
 from bot.models import Digest, Subscription
 from bot.publish import PublishReport, publish
-from bot.schedule import Scheduler
+from bot.schedule import Scheduler, time_zone
 from bot.settings import Settings
 from bot.store import Store
 from tests.fakes.clock import FakeClock
@@ -173,9 +173,12 @@ async def test_time_zone_and_post_time(sqlite_store: Store) -> None:
 
 
 async def test_bad_time_zone_is_one_clear_line(sqlite_store: Store) -> None:
-    world = World(sqlite_store, FakeClock(at(10)), timezone="Mars/Olympus")
+    from bot.settings import get_settings
+
     with pytest.raises(ConfigurationError, match="HOTPAPERS_TIMEZONE"):
-        world.scheduler()
+        get_settings(timezone="Mars/Olympus")  # refused when the settings are read
+    with pytest.raises(ConfigurationError, match="HOTPAPERS_TIMEZONE"):
+        time_zone("Mars/Olympus")  # and by the scheduler for settings built otherwise
 
 
 async def test_build_failure_is_retried_later_keeping_order(world: World) -> None:

@@ -161,7 +161,8 @@ async def test_subscribe_weekly_and_monthly_in_chat(sqlite_store: Store) -> None
     core = Core(Settings(), sqlite_store)
 
     async def say(text: str) -> str:
-        return (await core.answer(Command("hot", tuple(text.split()), "slack", "C1"))).text
+        return (await core.answer(Command("hot", tuple(text.split()), "slack", "C1",
+                                          can_manage_channel=True))).text
 
     assert await say("subscribe cs.LG weekly") == \
         "This channel now gets the weekly Hot Papers for cs.LG."

@@ -159,7 +159,8 @@ async def test_chat_asks_for_windows(sqlite_store: Store) -> None:
     core = Core(Settings(), sqlite_store)
 
     async def hot(text: str) -> tuple[str, int]:
-        a = await core.answer(Command("hot", tuple(text.split()), "slack", "C1"))
+        a = await core.answer(Command("hot", tuple(text.split()), "slack", "C1",
+                                          can_manage_channel=True))
         return (a.digest.heading if a.digest else a.text), len(a.digest.papers) if a.digest else 0
 
     assert await hot("2021-W31") == ("Hot Papers of the week 2021-W31", 5)

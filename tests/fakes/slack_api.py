@@ -1,8 +1,10 @@
 """A fake Slack Web API: a real aiohttp server on 127.0.0.1 that the real slack_sdk /
 slack-bolt clients talk to (`AsyncWebClient(base_url=fake.url)`).
 
-It implements auth.test, chat.postMessage, chat.postEphemeral, conversations.history,
-conversations.replies, apps.connections.open (pointing at a socket-mode fake) and a
+It implements auth.test, chat.postMessage, chat.postEphemeral, chat.getPermalink,
+conversations.history, conversations.replies, users.info and conversations.info (who may
+manage a channel: `fake.users`, `fake.channels`, `fake.usergroups`),
+usergroups.users.list, apps.connections.open (pointing at a socket-mode fake) and a
 `response_url` endpoint (`fake.response_url(name)`). It records every call, assigns
 increasing `ts`, keeps the messages per channel (with thread_ts and metadata), enforces a
 per-channel message rate with HTTP 429 + an integer `Retry-After`, rejects Block Kit over
@@ -37,6 +39,14 @@ TEAM_ID = "T0001"
 BOT_USER = "U0BOT"
 OAUTH_ID, OAUTH_SECRET = "111.222", "oauth-secret"
 POSTING = {"chat.postMessage", "chat.postEphemeral"}
+# The workspace's people: an ordinary member (slash commands come from them by default),
+# an admin, an owner, and the member who created every channel (unless told otherwise).
+MEMBER, ADMIN, OWNER, CREATOR = "U0USER", "U0ADMIN", "U0OWNER", "U0CREATOR"
+
+
+def default_users() -> dict[str, dict[str, Any]]:
+    return {MEMBER: {}, CREATOR: {}, ADMIN: {"is_admin": True},
+            OWNER: {"is_owner": True, "is_primary_owner": True}}
 MAX_BLOCKS, MAX_SECTION, MAX_HEADER, MAX_TOTAL = 50, 3000, 150, 12000
 
 
@@ -69,6 +79,9 @@ class FakeSlack:
     revoked: set[str] = field(default_factory=set)
     installed: dict[str, str] = field(default_factory=dict)  # bot token -> team (OAuth)
     socket_url: str = ""  # what apps.connections.open answers
+    users: dict[str, dict[str, Any]] = field(default_factory=default_users)  # id -> flags
+    channels: dict[str, dict[str, Any]] = field(default_factory=dict)  # id -> info (creator)
+    usergroups: dict[str, list[str]] = field(default_factory=dict)  # S... -> user ids
     calls: list[Call] = field(default_factory=list)
     messages: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
     ephemeral: list[dict[str, Any]] = field(default_factory=list)
@@ -237,6 +250,38 @@ class FakeSlack:
             msg["thread_ts"] = thread_ts
         stored.append(msg)
         return {"ok": True, "channel": channel, "ts": ts, "message": msg}
+
+    def _users_info(self, params: dict[str, Any], token: str) -> dict[str, Any]:
+        uid = str(params.get("user", ""))
+        if uid not in self.users:
+            return {"ok": False, "error": "user_not_found"}
+        flags = {"is_admin": False, "is_owner": False, "is_primary_owner": False} | self.users[uid]
+        return {"ok": True, "user": {"id": uid, "team_id": TEAM_ID, "name": uid.lower(),
+                                     "deleted": False, "is_bot": False, **flags}}
+
+    def _conversations_info(self, params: dict[str, Any], token: str) -> dict[str, Any]:
+        cid = str(params.get("channel", ""))
+        if not cid.startswith(("C", "G", "D")):
+            return {"ok": False, "error": "channel_not_found"}
+        if cid.startswith("D"):
+            info: dict[str, Any] = {"id": cid, "is_im": True, "user": MEMBER}
+        else:
+            info = {"id": cid, "name": cid.lower(), "is_channel": True, "is_im": False,
+                    "creator": CREATOR}
+        return {"ok": True, "channel": info | self.channels.get(cid, {})}
+
+    def _usergroups_users_list(self, params: dict[str, Any], token: str) -> dict[str, Any]:
+        group = str(params.get("usergroup", ""))
+        if group not in self.usergroups:
+            return {"ok": False, "error": "no_such_subteam"}
+        return {"ok": True, "users": list(self.usergroups[group])}
+
+    def _chat_getPermalink(self, params: dict[str, Any], token: str) -> dict[str, Any]:
+        channel, ts = str(params.get("channel", "")), str(params.get("message_ts", ""))
+        if not any(m["ts"] == ts for m in self.messages.get(channel, [])):
+            return {"ok": False, "error": "message_not_found"}
+        return {"ok": True, "channel": channel,
+                "permalink": f"https://fake.slack.com/archives/{channel}/p{ts.replace('.', '')}"}
 
     def _chat_postEphemeral(self, params: dict[str, Any], token: str) -> dict[str, Any]:
         self.ephemeral.append(params)

@@ -264,7 +264,7 @@ async def test_reply_posts_text_and_digests_outside_an_interaction(running: Runn
     from bot.models import Answer, Command
 
     fake = running.fake
-    command = Command("hot", (), "discord", str(TEXT_CHANNEL_ID))
+    command = Command("hot", (), "discord", str(TEXT_CHANNEL_ID), can_manage_channel=False)
     await running.adapter.reply(command, Answer(text="plain answer"))
     await running.adapter.reply(command, Answer(text="x", digest=sample_digest(2)))
     msgs = fake.messages[TEXT_CHANNEL_ID]

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
+from pydantic import ValidationError
 
 from adapters.discord.webhook import DiscordWebhookAdapter, open_chat_adapter
-from bot.errors import ConfigurationError, PermanentDeliveryError
+from bot.errors import PermanentDeliveryError
 from bot.models import DeliveryRef
 from bot.settings import Settings
 from tests.fakes.discord_api import (
@@ -25,8 +26,10 @@ async def fake() -> AsyncIterator[FakeDiscord]:
         yield f
 
 
-async def open_for(fake: FakeDiscord, url: str | None) -> DiscordWebhookAdapter:
+async def open_for(fake: FakeDiscord, url: str | None,
+                   webhooks: dict[str, str] | None = None) -> DiscordWebhookAdapter:
     return await open_chat_adapter(Settings(discord_webhook_url=url,
+                                            discord_webhooks=webhooks or {},  # type: ignore[arg-type]
                                             discord_api_url=fake.base_url))
 
 
@@ -57,10 +60,10 @@ async def test_text_channel_webhook_posts_parent_then_papers_in_order(fake: Fake
 async def test_forum_webhook_creates_a_post_with_thread_name_and_papers_inside(
         fake: FakeDiscord) -> None:
     url = fake.webhook_url(FORUM_CHANNEL_ID)
-    adapter = await open_for(fake, None)
+    adapter = await open_for(fake, None, {"forum": url})
     try:
-        parent = await post(adapter, url, 3)  # a full URL as the channel
-        again = await post(adapter, url, 1)  # learned: straight to thread_name next time
+        parent = await post(adapter, "forum", 3)  # a webhook by name
+        again = await post(adapter, "forum", 1)  # learned: straight to thread_name next time
     finally:
         await adapter.close()
     assert parent.thread_id is not None
@@ -76,15 +79,22 @@ async def test_forum_webhook_creates_a_post_with_thread_name_and_papers_inside(
 
 
 async def test_bad_webhook_urls_get_one_line_answers(fake: FakeDiscord) -> None:
-    with pytest.raises(ConfigurationError, match="not a Discord webhook URL"):
+    with pytest.raises(ValidationError, match="not a webhook URL"):
         await open_for(fake, "https://example.com/hook")
-    adapter = await open_for(fake, None)
+    gone = "https://discord.com/api/webhooks/42/" + "t" * 68
+    adapter = await open_for(fake, None, {"gone": gone})
     try:
         with pytest.raises(PermanentDeliveryError, match="DISCORD_WEBHOOK_URL is not set"):
             await adapter.send_parent("default", sample_digest(1), key="a")
-        gone = "https://discord.com/api/webhooks/42/" + "t" * 68
         with pytest.raises(PermanentDeliveryError, match="Unknown Webhook"):
-            await adapter.send_parent(gone, sample_digest(1), key="b")
-        assert await adapter.find_message(gone, "b", None) is None
+            await adapter.send_parent("gone", sample_digest(1), key="b")
+        with pytest.raises(PermanentDeliveryError, match="Unknown Webhook"):
+            await adapter.send_parent("42", sample_digest(1), key="b")  # by its id
+        assert await adapter.find_message("gone", "b", None) is None
+        with pytest.raises(PermanentDeliveryError, match="webhook:lab is not configured"):
+            await adapter.send_parent("lab", sample_digest(1), key="c")
+        with pytest.raises(PermanentDeliveryError, match="a name, not a URL") as caught:
+            await adapter.send_parent(gone, sample_digest(1), key="d")  # a URL: never used
+        assert "t" * 68 not in str(caught.value)
     finally:
         await adapter.close()

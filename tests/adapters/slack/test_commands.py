@@ -21,7 +21,7 @@ from bot.models import BuildResult
 from bot.settings import Settings
 from tests.adapters.slack.helpers import SIGNING_SECRET, sample_digest, signed, slash_body, until
 from tests.fakes.digests import store_sample
-from tests.fakes.slack_api import BOT_TOKEN, FakeSlack, fake_slack
+from tests.fakes.slack_api import ADMIN, BOT_TOKEN, MEMBER, FakeSlack, fake_slack
 
 
 @dataclass
@@ -31,10 +31,10 @@ class Served:
     url: str
     http: aiohttp.ClientSession
 
-    async def hot(self, text: str, *, channel: str = "C123", **kw: object
+    async def hot(self, text: str, *, channel: str = "C123", user: str = MEMBER, **kw: object
                   ) -> aiohttp.ClientResponse:
         body = slash_body(text, self.slack.response_url(f"r{len(self.slack.responses)}"),
-                          channel=channel)
+                          channel=channel, user=user)
         return await self.http.post(self.url + "/slack/events", data=body,
                                     headers=signed(body, **kw))  # type: ignore[arg-type]
 
@@ -140,7 +140,7 @@ async def test_hot_date_category_posts_only_that_category(served: Served) -> Non
 
 async def test_subscribe_view_all_unsubscribe_subscriptions(served: Served) -> None:
     slack, store = served.slack, served.core.store
-    await served.hot_ok("subscribe cs.LG stat.ML")
+    await served.hot_ok("subscribe cs.LG stat.ML", user=ADMIN)
     await until(lambda: len(slack.responses) == 1)
     assert slack.responses[0]["response_type"] == "ephemeral"
     sub = await store.get_subscription("slack", "C123")
@@ -155,7 +155,7 @@ async def test_subscribe_view_all_unsubscribe_subscriptions(served: Served) -> N
     await served.hot_ok("2021-08-06 all", channel="C123")
     await until(lambda: len(slack.thread("C123")) == 6 + 12)
 
-    await served.hot_ok("unsubscribe cs.LG")
+    await served.hot_ok("unsubscribe cs.LG", user=ADMIN)
     await until(lambda: len(slack.responses) == 2)
     sub = await store.get_subscription("slack", "C123")
     assert sub is not None and sub.categories == ("stat.ML",)
@@ -304,11 +304,31 @@ async def test_concurrent_answers_share_the_channel_pace(tmp_path: Path,
     monkeypatch.setattr("adapters.slack.pacing.PER_CHANNEL_RATE", 20.0)
     async with fake_slack(rate_per_channel=20.0) as slack:
         async for s in serve(slack, make_settings(slack, tmp_path)):
-            await asyncio.gather(s.hot_ok("2021-08-06 cs.CV"), s.hot_ok("2021-08-06 cs.CV"))
-            await until(lambda: len(slack.thread("C123")) == 14)
+            # two views (the same view twice answers with the thread: test_repeat...)
+            await asyncio.gather(s.hot_ok("2021-08-06 cs.CV"), s.hot_ok("2021-08-06 cs.AI"))
+            await until(lambda: len(slack.thread("C123")) == 7 + 4)
             assert slack.count("chat.postMessage", 429) == 0
             parents = [m for m in slack.thread("C123") if "thread_ts" not in m]
             assert len(parents) == 2
+            sizes = []
             for parent in parents:
                 replies = [m for m in slack.thread("C123") if m.get("thread_ts") == parent["ts"]]
-                assert [m["text"].split(".")[0] for m in replies] == ["1", "2", "3", "4", "5", "6"]
+                ranks = [m["text"].split(".")[0] for m in replies]
+                assert ranks == [str(i) for i in range(1, len(replies) + 1)]
+                sizes.append(len(replies))
+            assert sorted(sizes) == [3, 6]
+
+
+async def test_the_same_hot_again_links_the_thread_instead_of_posting_it(served: Served
+                                                                         ) -> None:
+    await served.hot_ok("2021-08-06 cs.CV")
+    await until(lambda: len(served.slack.thread("C123")) == 7)
+    await until(lambda: served.slack.count("chat.getPermalink") == 1)
+    await served.hot_ok("2021-08-06 cs.cv cs.CV")
+    await until(lambda: len(served.slack.responses) == 1)
+    parent = served.slack.thread("C123")[0]
+    link = f"https://fake.slack.com/archives/C123/p{parent['ts'].replace('.', '')}"
+    answer = served.slack.responses[0]
+    assert answer["response_type"] == "ephemeral" and link in answer["text"]
+    await asyncio.sleep(0.2)
+    assert len(served.slack.thread("C123")) == 7

@@ -29,7 +29,15 @@ from bot.publish import publish
 from bot.settings import Settings
 from tests.adapters.slack.helpers import SIGNING_SECRET, sample_digest, signed, slash_body, until
 from tests.fakes.digests import store_sample
-from tests.fakes.slack_api import BOT_TOKEN, OAUTH_ID, OAUTH_SECRET, TEAM_ID, FakeSlack, fake_slack
+from tests.fakes.slack_api import (
+    ADMIN,
+    BOT_TOKEN,
+    OAUTH_ID,
+    OAUTH_SECRET,
+    TEAM_ID,
+    FakeSlack,
+    fake_slack,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -144,7 +152,8 @@ async def install(http: aiohttp.ClientSession, base: str, code: str) -> None:
 async def subscribe(core: Core, slack: FakeSlack, http: aiohttp.ClientSession, base: str,
                     team: str, channel: str) -> Subscription:
     """`/hot subscribe cs.LG` typed in `channel` of workspace `team` (signed HTTP)."""
-    body = slash_body("subscribe cs.LG", slack.response_url(), team=team, channel=channel)
+    body = slash_body("subscribe cs.LG", slack.response_url(), team=team, channel=channel,
+                      user=ADMIN)
     resp = await http.post(base + "/slack/events", data=body, headers=signed(body))
     assert resp.status == 200
     for _ in range(500):

@@ -240,8 +240,10 @@ async def test_open_chat_adapter_checks_the_token() -> None:
             await open_chat_adapter(settings_for(slack.url, token="xoxb-wrong"))
 
 
-async def test_unreachable_api_is_a_one_line_configuration_error() -> None:
-    with pytest.raises(ConfigurationError, match="cannot reach"):
+async def test_unreachable_api_is_a_one_line_error_to_try_again() -> None:
+    from bot.errors import PlatformUnavailable
+
+    with pytest.raises(PlatformUnavailable, match="cannot reach the Slack API"):
         await open_chat_adapter(settings_for("http://127.0.0.1:9/api/"))
 
 

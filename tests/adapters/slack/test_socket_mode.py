@@ -64,8 +64,8 @@ async def running(tmp_path: Path) -> AsyncIterator[Running]:
             await core.close()
 
 
-def slash(text: str, channel: str = "C500") -> dict[str, str]:
-    return {"token": "legacy", "team_id": "T0001", "channel_id": channel, "user_id": "U0USER",
+def slash(text: str, channel: str = "C500", user: str = "U0USER") -> dict[str, str]:
+    return {"token": "legacy", "team_id": "T0001", "channel_id": channel, "user_id": user,
             "command": "/hot", "text": text, "api_app_id": "A0001",
             "trigger_id": f"trig.{time.time_ns()}", "response_url": ""}
 
@@ -90,11 +90,11 @@ async def test_slash_command_over_socket_mode_posts_the_thread(running: Running)
 
 async def test_ephemeral_answers_without_response_url_use_post_ephemeral(running: Running
                                                                          ) -> None:
-    payload = slash("subscribe cs.CV")
+    payload = slash("subscribe cs.CV", user="U0ADMIN")
     payload.pop("response_url")
     await running.socket.send("slash_commands", payload)
     await until(lambda: len(running.slack.ephemeral) == 1)
-    assert running.slack.ephemeral[0]["user"] == "U0USER"
+    assert running.slack.ephemeral[0]["user"] == "U0ADMIN"
     sub = await running.core.store.get_subscription("slack", "C500")
     assert sub is not None and sub.categories == ("cs.CV",)
 
@@ -112,7 +112,8 @@ async def test_redelivered_event_envelope_posts_once(running: Running) -> None:
 
 
 async def test_reply_posts_a_digest_answer(running: Running) -> None:
-    cmd = Command(name="hot", args=(), platform="slack", channel="C700", user="U1")
+    cmd = Command(name="hot", args=(), platform="slack", channel="C700", user="U1",
+                  can_manage_channel=False)
     await running.adapter.reply(cmd, Answer(text="x", digest=sample_digest(2)))
     assert len(running.slack.thread("C700")) == 3
     await running.adapter.reply(cmd, Answer(text="only you", ephemeral=True))

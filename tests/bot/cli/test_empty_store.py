@@ -86,12 +86,13 @@ async def test_healthz_and_hot_latest_on_an_empty_store() -> None:
         assert "hotpapers build" in page and "hotpapers import PATH" in page
         assert body["ok"] is True and body["latest"] is None
         assert "no digest stored yet" in body["note"] and "hotpapers build" in body["note"]
-        answer = await core.answer(Command("hot", (), platform="slack", channel="C1"))
+        answer = await core.answer(Command("hot", (), platform="slack", channel="C1",
+                                           can_manage_channel=False))
         assert answer.is_error and answer.digest is None
         assert answer.text.startswith("No digest stored yet")
         assert "hotpapers build" in answer.text and "hotpapers import PATH" in answer.text
         answer = await core.answer(Command("hot", ("2021-08-06",), platform="slack",
-                                           channel="C1"))
+                                           channel="C1", can_manage_channel=False))
         assert answer.is_error and "no digest is stored yet" in answer.text
         assert await core.store.digest_dates() == []
     finally:

@@ -76,7 +76,8 @@ async def test_hot_answers_carry_the_link(tmp_path: Path) -> None:
         try:
             if not await core.store.digest_dates():
                 await store_sample(core.store)
-            answer = await core.answer(Command("hot", ("2021-08-06",), "slack", "C9"))
+            answer = await core.answer(Command("hot", ("2021-08-06",), "slack", "C9",
+                                                      can_manage_channel=False))
             assert answer.digest is not None and answer.digest.web_url == expected
         finally:
             await core.close()
