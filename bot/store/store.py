@@ -1,5 +1,6 @@
 """`Store`: the one persistence API the core uses (digests, papers, mentions,
-subscriptions, the delivery ledger and a small key/value table for the scheduler)."""
+subscriptions, thread plans, leases and the delivery ledger, and a small key/value table
+for the scheduler)."""
 
 from __future__ import annotations
 
@@ -14,17 +15,19 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.sql.elements import ColumnElement
 
-from bot.models import Delivery, Digest, Mention, Paper, RankedPaper, SourceCount, Subscription
+from bot.models import Digest, Mention, Paper, RankedPaper, SourceCount, Subscription
 from bot.store import schema as t
 from bot.store.migrate import upgrade
+from bot.store.threads import ThreadTables
 
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-class Store:
-    """Async access to the database. Create with `await Store.open(url)`."""
+class Store(ThreadTables):
+    """Async access to the database. Create with `await Store.open(url)`. Plans,
+    leases and the delivery ledger: `bot.store.threads`."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
@@ -326,51 +329,6 @@ class Store:
                 .where(_is_channel(platform, channel))
                 .values(paused=paused, pause_reason=reason)
             )
-
-    # --- delivery ledger -----------------------------------------------------------
-    async def record_delivery(self, d: Delivery) -> None:
-        await self.record_deliveries([d])
-
-    async def record_deliveries(self, rows: Iterable[Delivery]) -> None:
-        """Upsert ledger rows in one transaction (the last row for a message wins)."""
-        by_message = {
-            (d.digest_date, d.platform, d.channel, d.part): {
-                "digest_date": d.digest_date,
-                "platform": d.platform,
-                "channel": d.channel,
-                "part": d.part,
-                "workspace": d.workspace,
-                "status": d.status,
-                "message_id": d.message_id,
-                "thread_id": d.thread_id,
-                "nonce": d.nonce,
-                "detail": d.detail,
-                "updated_at": d.updated_at or _now(),
-            }
-            for d in rows
-        }
-        async with self.engine.begin() as conn:
-            await self._upsert(conn, t.deliveries, list(by_message.values()),
-                               ["digest_date", "platform", "channel", "part"])
-
-    async def deliveries(
-        self,
-        digest_date: dt.date | None = None,
-        platform: str | None = None,
-        channel: str | None = None,
-    ) -> list[Delivery]:
-        q = select(t.deliveries).order_by(
-            t.deliveries.c.digest_date, t.deliveries.c.platform, t.deliveries.c.channel,
-            t.deliveries.c.part,
-        )
-        if digest_date is not None:
-            q = q.where(t.deliveries.c.digest_date == digest_date)
-        if platform is not None:
-            q = q.where(t.deliveries.c.platform == platform)
-        if channel is not None:
-            q = q.where(t.deliveries.c.channel == channel)
-        async with self.engine.connect() as conn:
-            return [Delivery(**dict(r)) for r in (await conn.execute(q)).mappings()]
 
     # --- key/value -----------------------------------------------------------------
     async def get_value(self, key: str) -> str | None:
