@@ -17,7 +17,8 @@ from bot.arxiv.taxonomy import taxonomy
 from bot.dates import LATEST, looks_like_date, parse_date
 from bot.errors import BadDateError, UnknownCategoryError, UsageError
 from bot.filters import by_categories, view
-from bot.models import Answer, Command, Digest, Subscription
+from bot.models import Answer, Command, Digest, Subscription, ViewSpec
+from bot.plans import describe_view
 from bot.render.common import paper_count
 from bot.store import Store
 
@@ -220,21 +221,13 @@ def parse_subscription_words(
 
 def describe(sub: Subscription) -> str:
     """One line: what a subscription delivers."""
-    what = ", ".join(sub.categories) if sub.categories else "the whole digest"
-    extras = []
-    labels = {"include_keywords": "keywords", "exclude_keywords": "not keywords",
-              "include_authors": "authors", "exclude_authors": "not authors"}
-    for field_name, label in labels.items():
-        values = getattr(sub, field_name)
-        if values:
-            extras.append(f"{label}: {', '.join(values)}")
-    if sub.min_score:
-        extras.append(f"min score {sub.min_score}")
-    if sub.max_papers:
-        extras.append(f"at most {sub.max_papers} papers")
-    if sub.paused:
-        extras.append(f"PAUSED ({sub.pause_reason or 'delivery failed'})")
-    return what + (f" ({'; '.join(extras)})" if extras else "")
+    what = describe_view(ViewSpec(
+        categories=sub.categories, include_keywords=sub.include_keywords,
+        exclude_keywords=sub.exclude_keywords, include_authors=sub.include_authors,
+        exclude_authors=sub.exclude_authors, min_score=sub.min_score,
+        max_papers=sub.max_papers),
+        extra=(f"PAUSED ({sub.pause_reason or 'delivery failed'})",) if sub.paused else ())
+    return what
 
 
 async def _subscriptions(store: Store, command: Command) -> Answer:

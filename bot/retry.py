@@ -119,7 +119,11 @@ async def retrying(
         sleep=sleep,
         reraise=True,
     )
-    return await retryer(call)
+
+    async def attempt() -> T:  # tenacity awaits only what it sees is a coroutine function
+        return await call()
+
+    return await retryer(attempt)
 
 
 def describe_failure(exc: BaseException, timeout: float | None = None) -> str:

@@ -1,0 +1,146 @@
+"""Thread plans, pure: what a thread delivers, decided once at its first attempt.
+
+A plan (`bot.models.ThreadPlan`) names the view (categories and filters, with a hash to
+compare views), what the parent says (heading, notes) and the arXiv ids in order. Every
+message of the thread is keyed by (digest key, platform, channel, thread, part), part
+"parent" or the paper's arXiv id: never a position, so a view that changes between two
+attempts can neither repeat a paper nor skip one.
+
+Digest keys are strings: a day is "2021-08-06"; a window ("2021-W31", "2021-08") can use
+the same machinery. Threads of a channel: "1" the first (the daily post or the first
+`hotpapers post`), "2", "3" ... made by `post --again`, "hot:<id>" answers to commands.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import asdict, replace
+
+from bot.filters import view
+from bot.models import PARENT, Digest, Subscription, ThreadPlan, ViewSpec
+
+FIRST_THREAD = "1"
+
+
+class PlanMismatch(ValueError):
+    """The digest at hand no longer holds a paper the plan names (one line)."""
+
+
+def digest_key(date: dt.date) -> str:
+    return date.isoformat()
+
+
+def key_date(key: str) -> dt.date | None:
+    """The day a digest key names (None for a window key)."""
+    try:
+        return dt.date.fromisoformat(key)
+    except ValueError:
+        return None
+
+
+def view_spec(sub: Subscription) -> ViewSpec:
+    return ViewSpec(
+        categories=tuple(sorted(sub.categories)),
+        include_keywords=tuple(sorted(sub.include_keywords)),
+        exclude_keywords=tuple(sorted(sub.exclude_keywords)),
+        include_authors=tuple(sorted(sub.include_authors)),
+        exclude_authors=tuple(sorted(sub.exclude_authors)),
+        min_score=sub.min_score, max_papers=sub.max_papers or None,
+    )
+
+
+def view_hash(spec: ViewSpec) -> str:
+    raw = json.dumps(asdict(spec), sort_keys=True, separators=(",", ":")).encode()
+    return hashlib.blake2b(raw, digest_size=8).hexdigest()
+
+
+def is_post_thread(thread: str) -> bool:
+    """A thread made by the daily post or `hotpapers post` (not a command's answer)."""
+    return thread.isdigit()
+
+
+def next_thread(threads: list[str]) -> str:
+    numbers = [int(t) for t in threads if is_post_thread(t)]
+    return str(max(numbers, default=0) + 1)
+
+
+def make_plan(key: str, sub: Subscription, digest: Digest, *, thread: str, origin: str,
+              notes: tuple[str, ...] = ()) -> ThreadPlan:
+    """The plan of a new thread: `sub`'s view of `digest`, as of now."""
+    spec = view_spec(sub)
+    shown = view(digest, sub)
+    return ThreadPlan(
+        digest_key=key, platform=sub.platform, channel=sub.channel, thread=thread,
+        view=spec, view_hash=view_hash(spec),
+        parts=tuple(p.paper.arxiv_id for p in shown.papers), heading=shown.heading,
+        notes=notes, origin=origin, workspace=sub.workspace,
+    )
+
+
+def answer_plan(key: str, platform: str, channel: str, workspace: str, shown: Digest, *,
+                thread: str, notes: tuple[str, ...] = ()) -> ThreadPlan:
+    """The plan of a command's answer: `shown` is already the view to post."""
+    spec = ViewSpec(categories=tuple(sorted(shown.categories_filter)))
+    return ThreadPlan(
+        digest_key=key, platform=platform, channel=channel, thread=thread, view=spec,
+        view_hash=view_hash(spec), parts=tuple(p.paper.arxiv_id for p in shown.papers),
+        heading=shown.heading, notes=notes, origin="hot", workspace=workspace,
+    )
+
+
+def plan_view(digest: Digest, plan: ThreadPlan) -> Digest:
+    """`digest` as the plan shows it: the planned papers in planned order, numbered
+    from 1, with the plan's categories. Raises PlanMismatch when a paper is missing."""
+    by_id = {p.paper.arxiv_id: p for p in digest.papers}
+    missing = [i for i in plan.parts if i not in by_id]
+    if missing:
+        raise PlanMismatch(
+            f"the stored digest of {plan.digest_key} no longer lists {missing[0]}, which "
+            f"thread {plan.thread} of {plan.target} planned; post it anew with --again")
+    shown = digest.with_papers(tuple(by_id[i] for i in plan.parts))
+    categories = plan.view.categories if plan.view is not None else ()
+    return replace(shown, categories_filter=categories)
+
+
+def delivery_key(key: str, platform: str, channel: str, thread: str, part: str) -> str:
+    """The idempotency key of one message (22 chars: fits Discord's 25-char nonce)."""
+    raw = f"{key}|{platform}|{channel}|{thread}|{part}".encode()
+    return "hp" + hashlib.blake2b(raw, digest_size=10).hexdigest()
+
+
+def describe_view(spec: ViewSpec, extra: tuple[str, ...] = ()) -> str:
+    """`cs.CV`, `the whole digest`, `cs.LG (keywords: diffusion; min score 100)`."""
+    what = ", ".join(spec.categories) if spec.categories else "the whole digest"
+    extras: list[str] = []
+    for values, label in ((spec.include_keywords, "keywords"),
+                          (spec.exclude_keywords, "not keywords"),
+                          (spec.include_authors, "authors"),
+                          (spec.exclude_authors, "not authors")):
+        if values:
+            extras.append(f"{label}: {', '.join(values)}")
+    if spec.min_score:
+        extras.append(f"min score {spec.min_score}")
+    if spec.max_papers:
+        extras.append(f"at most {spec.max_papers} papers")
+    extras.extend(extra)
+    return what + (f" ({'; '.join(extras)})" if extras else "")
+
+
+def describe_plan(plan: ThreadPlan) -> str:
+    """`6 papers (cs.CV)`: what a thread holds, for one-line answers."""
+    if plan.view is None:
+        return "a thread posted before this version kept plans"
+    n = len(plan.parts)
+    count = "no papers" if n == 0 else f"{n} paper" + ("" if n == 1 else "s")
+    return f"{count} ({describe_view(plan.view)})"
+
+
+def part_label(plan: ThreadPlan, part: str) -> str:
+    """`parent`, `paper 3 (2108.01234)`: a part as a person reads it."""
+    if part == PARENT:
+        return "the parent"
+    if part in plan.parts:
+        return f"paper {plan.parts.index(part) + 1} ({part})"
+    return f"paper {part}"
