@@ -1,6 +1,8 @@
 """`/hot` and mentions on Slack: `SlackCommands` turns them into neutral `Command`s, asks
 the core, and posts the `Answer`: a digest as a thread (parent + one reply per paper, the
-same messages as the daily post), anything else as a short (usually ephemeral) text.
+same messages as the daily post, delivered through the core's one delivery loop with the
+ledger: thread "hot:<trigger id>" of that day), anything else as a short (usually
+ephemeral) text.
 
 Work after the ack: a slow answer (a day built on demand) first gets a "working on it"
 note. Redeliveries (event retries, Socket Mode retries) carry the same event id or
@@ -22,11 +24,13 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.slack import client as slack_client
 from adapters.slack.client import delivery_error
 from adapters.slack.pacing import ChannelPacer
 from adapters.slack.post import SlackChatAdapter
-from bot.errors import DeliveryError, PermanentDeliveryError
 from bot.models import Answer, Command
+from bot.plans import answer_plan, digest_key
+from bot.publish import publish_thread
 
 if TYPE_CHECKING:
     from bot.core import Core
@@ -132,16 +136,21 @@ class SlackCommands:
             return
         poster = SlackChatAdapter(client, per_channel_rate=self.per_channel_rate,
                                   pacer=self.pace)
-        try:
-            await poster.post_digest(cmd.channel, result.digest, key_prefix=key,
-                                     notes=result.notes)
-        except PermanentDeliveryError as exc:
-            no_access = any(code in str(exc) for code in ("not_in_channel", "channel_not_found"))
-            hint = NOT_IN_CHANNEL if no_access else f"I couldn't post the digest here ({exc})."
-            await self.tell(cmd, client, respond, hint)
-        except DeliveryError as exc:
-            await self.tell(cmd, client, respond, f"Posting the digest failed ({exc}); "
-                            "try again in a minute.")
+        digest = result.digest
+        plan = answer_plan(digest_key(digest.date), "slack", cmd.channel, cmd.workspace,
+                           digest, thread=key[:64], notes=result.notes)
+        report = await publish_thread(self.core.store, poster, digest, plan,
+                                      backoff=slack_client.RETRY_BACKOFF,
+                                      lease_ttl=self.core.settings.lease_seconds)
+        if report.status in ("done", "busy"):  # busy: a redelivery of this very command
+            return
+        no_access = any(code in report.detail for code in ("not_in_channel",
+                                                            "channel_not_found"))
+        if no_access:
+            await self.tell(cmd, client, respond, NOT_IN_CHANNEL)
+        else:
+            await self.tell(cmd, client, respond, f"Posting the digest failed "
+                            f"({report.detail}); try again in a minute.")
 
     async def tell(self, cmd: Command, client: AsyncWebClient, respond: Respond | None,
                    text: str, *, ephemeral: bool = True) -> None:
