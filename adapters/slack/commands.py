@@ -69,7 +69,7 @@ class SlackCommands:
                  per_channel_rate: float | None = None) -> None:
         self.core = core
         self.slow_notice_after = slow_notice_after or SLOW_NOTICE_AFTER
-        self.per_channel_rate = per_channel_rate
+        self.per_channel_rate = per_channel_rate or core.settings.slack_rate
         self.recent = RecentIds()
         self.pace = ChannelPacer()  # shared by every answer: one pace a channel
 

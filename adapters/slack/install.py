@@ -140,7 +140,8 @@ class SlackWorkspacesAdapter:
         if cached is not None and cached[0] == bot.bot_token:
             return cached[1]
         client = make_client(self.settings, bot.bot_token, session=self.session)
-        adapter = SlackChatAdapter(client, pacer=self.pacer)
+        adapter = SlackChatAdapter(client, pacer=self.pacer,
+                                   per_channel_rate=self.settings.slack_rate)
         self._clients[team] = (bot.bot_token, adapter)
         log.info("slack workspace %s: posting with its installation", team)
         return adapter
@@ -233,7 +234,7 @@ async def open_workspaces_adapter(settings: Settings) -> SlackWorkspacesAdapter:
             client = make_client(settings, token.get_secret_value(), session=session)
             identity = await check_token(client)
             fallback_team = str(identity.get("team_id") or "")
-            fallback = SlackChatAdapter(client, pacer=pacer,
+            fallback = SlackChatAdapter(client, pacer=pacer, per_channel_rate=settings.slack_rate,
                                         team_url=str(identity.get("url") or "") or None)
         return SlackWorkspacesAdapter(settings, store, installations, session=session,
                                       fallback=fallback, fallback_team=fallback_team,

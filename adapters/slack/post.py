@@ -162,5 +162,5 @@ async def open_chat_adapter(settings: Settings) -> SlackChatAdapter:
     except BaseException:
         await session.close()
         raise
-    return SlackChatAdapter(client, owns_session=session,
+    return SlackChatAdapter(client, owns_session=session, per_channel_rate=settings.slack_rate,
                             team_url=str(identity.get("url") or "") or None)

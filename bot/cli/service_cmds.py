@@ -9,6 +9,7 @@ import contextlib
 import datetime as dt
 import logging
 import signal
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 import aiohttp
@@ -23,8 +24,8 @@ from bot.cli.app import app, fail, open_core, out, run, setup_logging
 from bot.commands import describe
 from bot.core import Core
 from bot.models import Command, Digest, Subscription
-from bot.publish import PublishReport, publish
-from bot.schedule import Build, Observe, Scheduler
+from bot.publish import Mode, PublishReport, publish
+from bot.schedule import Build, Observe, Publish, Scheduler
 from bot.settings import Settings
 from bot.store import Store
 
@@ -83,39 +84,53 @@ def live_observe(settings: Settings, store: Store, session: aiohttp.ClientSessio
     return observe
 
 
-async def _worker(once: bool) -> None:
-    async with open_core(with_builder=True) as core:  # /hot builds missing past days
-        settings, store = core.settings, core.store
-        pool = ChatAdapters(settings)
+def daily_publisher(store: Store, settings: Settings, pool: ChatAdapters) -> Publish:
+    """The scheduler's publish: each subscribed channel's thread "1", as planned."""
 
-        async def publish_all(digest: Digest, subs: list[Subscription]) -> PublishReport:
-            adapters = await pool.for_platforms({s.platform for s in subs})
-            return await publish(store, adapters, digest, subs)
+    async def publish_all(digest: Digest, subs: list[Subscription]) -> PublishReport:
+        adapters = await pool.for_platforms({s.platform for s in subs})
+        return await publish(store, adapters, digest, subs, mode=Mode.DAILY,
+                             lease_ttl=settings.lease_seconds)
 
-        async with aiohttp.ClientSession(headers={"User-Agent": settings.user_agent}) as session:
-            pacer = ArxivPacer(session, min_interval=settings.arxiv_min_interval,
-                               user_agent=settings.user_agent)  # one pace for both
+    return publish_all
+
+
+@contextlib.asynccontextmanager
+async def daily_scheduler(core: Core) -> AsyncIterator[Scheduler]:
+    """The scheduler of `hotpapers run`, with its live build, feed observation and
+    chat adapters (also `hotpapers post --subscribed`: the same code path)."""
+    settings, store = core.settings, core.store
+    pool = ChatAdapters(settings)
+    async with aiohttp.ClientSession(headers={"User-Agent": settings.user_agent}) as session:
+        pacer = ArxivPacer(session, min_interval=settings.arxiv_min_interval,
+                           user_agent=settings.user_agent)  # one pace for both
+        try:
             try:
                 scheduler = Scheduler(store, settings,
                                       build=live_build(settings, store, session, pacer),
-                                      publish=publish_all,
+                                      publish=daily_publisher(store, settings, pool),
                                       observe=live_observe(settings, store, session, pacer))
             except ValueError as exc:
                 fail(str(exc))
-            try:
-                if once:
-                    outcomes = await scheduler.run_due()
-                    for o in outcomes:
-                        out.print(f"{o.digest_date}: {o.status} {o.detail}")
-                    if scheduler.waiting_for:
-                        out.print(scheduler.waiting_for, markup=False)
-                    elif not outcomes:
-                        nxt = await scheduler.next_run()
-                        out.print(f"nothing due; next run {nxt:%Y-%m-%d %H:%M %Z}")
-                    return
-                await _serve(core, scheduler)
-            finally:
-                await pool.close()
+            yield scheduler
+        finally:
+            await pool.close()
+
+
+async def _worker(once: bool) -> None:
+    async with open_core(with_builder=True) as core, daily_scheduler(core) as scheduler:
+        # /hot builds missing past days (with_builder)
+        if once:
+            outcomes = await scheduler.run_due()
+            for o in outcomes:
+                out.print(f"{o.digest_date}: {o.status} {o.detail}", markup=False)
+            if scheduler.waiting_for:
+                out.print(scheduler.waiting_for, markup=False)
+            elif not outcomes:
+                nxt = await scheduler.next_run()
+                out.print(f"nothing due; next run {nxt:%Y-%m-%d %H:%M %Z}")
+            return
+        await _serve(core, scheduler)
 
 
 async def _serve(core: Core, scheduler: Scheduler) -> None:
@@ -176,7 +191,7 @@ async def show_status(core: Core) -> None:
         return None
 
     async def no_publish(digest: Digest, _subs: list[Subscription]) -> PublishReport:
-        return PublishReport(digest.date, ())
+        return PublishReport(digest.date.isoformat(), ())
 
     try:
         scheduler = Scheduler(store, core.settings, build=no_build, publish=no_publish)
@@ -202,13 +217,13 @@ async def show_status(core: Core) -> None:
     for iso, targets in (await scheduler.unfinished()).items():
         out.print(f"[yellow]unfinished[/] {iso}: {', '.join(targets)} (retried automatically)")
     subs = {s.target: s for s in await store.list_subscriptions()}
-    last_by: dict[str, tuple[dt.date, dict[str, int], str]] = {}
+    last_by: dict[str, tuple[str, dict[str, int], str]] = {}
     for d in await store.deliveries():
         target = f"{d.platform}:{d.channel}"
-        date, counts, when = last_by.get(target, (d.digest_date, {}, ""))
-        if d.digest_date > date:
-            date, counts, when = d.digest_date, {}, ""
-        if d.digest_date == date:
+        date, counts, when = last_by.get(target, (d.digest_key, {}, ""))
+        if d.digest_key > date:
+            date, counts, when = d.digest_key, {}, ""
+        if d.digest_key == date:
             counts[d.status] = counts.get(d.status, 0) + 1
             stamp = d.updated_at.strftime("%Y-%m-%d %H:%M") if d.updated_at else ""
             when = max(when, stamp)
@@ -224,7 +239,7 @@ async def show_status(core: Core) -> None:
             state = "one-off (not subscribed)"
         elif sub.paused:
             state = "[red]PAUSED[/]"
-        elif counts.get("pending") or counts.get("failed"):
+        elif counts.get("pending") or counts.get("failed") or counts.get("in_doubt"):
             state = "[yellow]unfinished[/]"
         else:
             state = "[green]ok[/]"
