@@ -548,7 +548,8 @@ class FakeDiscord:
 
 
 @asynccontextmanager
-async def running_fake_discord(**options: Any) -> AsyncIterator[FakeDiscord]:
+async def running_fake_discord(middlewares: tuple[Any, ...] = (), **options: Any
+                               ) -> AsyncIterator[FakeDiscord]:
     """Start a `FakeDiscord` on a free port and point discord.py at it (`Route.BASE`,
     `DiscordWebSocket.DEFAULT_GATEWAY`), restoring both afterwards. `fake.base_url` is
     the value for `DISCORD_API_URL`, `fake.gateway_url` for `DISCORD_GATEWAY_URL`."""
@@ -557,7 +558,9 @@ async def running_fake_discord(**options: Any) -> AsyncIterator[FakeDiscord]:
     from discord.http import Route
 
     fake = FakeDiscord(**options)
-    runner = web.AppRunner(fake.app())
+    app = fake.app()
+    app.middlewares.extend(middlewares)
+    runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()

@@ -335,11 +335,15 @@ def block_problems(params: dict[str, Any]) -> str | None:
 
 
 @asynccontextmanager
-async def fake_slack(**options: Any) -> AsyncIterator[FakeSlack]:
+async def fake_slack(middlewares: tuple[Any, ...] = (), **options: Any
+                     ) -> AsyncIterator[FakeSlack]:
     """Start a fake Slack Web API on 127.0.0.1 (random port); `fake.url` is the
-    `SLACK_API_URL` (ends in `/api/`), `fake.calls` the call log."""
+    `SLACK_API_URL` (ends in `/api/`), `fake.calls` the call log. `middlewares` are
+    added to the server (a test's own, e.g. tests.fakes.killer)."""
     fake = FakeSlack(**options)
-    server = TestServer(fake.app(), host="127.0.0.1")
+    app = fake.app()
+    app.middlewares.extend(middlewares)
+    server = TestServer(app, host="127.0.0.1")
     await server.start_server()
     fake.url = str(server.make_url("/api/"))
     try:
