@@ -32,6 +32,7 @@ class Store(ThreadTables):
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self.dialect = engine.dialect.name
+        self._upserts: dict[tuple[str, tuple[str, ...], tuple[str, ...]], Any] = {}
 
     @classmethod
     async def open(cls, url: str, *, migrate: bool = True) -> Store:
@@ -80,16 +81,20 @@ class Store(ThreadTables):
     ) -> None:
         if not rows:
             return
-        stmt = self._insert(table)
-        cols = list(update_cols) if update_cols is not None else [
+        cols = tuple(update_cols) if update_cols is not None else tuple(
             c for c in rows[0] if c not in keys
-        ]
-        if cols:
-            stmt = stmt.on_conflict_do_update(
-                index_elements=list(keys), set_={c: stmt.excluded[c] for c in cols}
-            )
-        else:
-            stmt = stmt.on_conflict_do_nothing(index_elements=list(keys))
+        )
+        shape = (table.name, tuple(keys), cols)
+        stmt = self._upserts.get(shape)  # built once: the ledger upserts thousands of times
+        if stmt is None:
+            stmt = self._insert(table)
+            if cols:
+                stmt = stmt.on_conflict_do_update(
+                    index_elements=list(keys), set_={c: stmt.excluded[c] for c in cols}
+                )
+            else:
+                stmt = stmt.on_conflict_do_nothing(index_elements=list(keys))
+            self._upserts[shape] = stmt
         for i in range(0, len(rows), 500):
             await conn.execute(stmt, list(rows[i : i + 500]))
 

@@ -119,20 +119,22 @@ class ThreadTables:
         now = now or _now()
         expires = now + dt.timedelta(seconds=ttl)
         lease = t.thread_leases
+        ordered = sorted(set(keys))  # one lock order: no deadlock between posters
         got: set[ThreadKey] = set()
         async with self.engine.begin() as conn:
-            for key in sorted(set(keys)):  # one lock order: no deadlock between posters
-                stmt = self._insert(lease).values(
-                    **dict(zip(_KEY_COLUMNS, key, strict=True)), holder=holder,
-                    expires_at=expires, acquired_at=now)
+            for i in range(0, len(ordered), 500):  # multi-row VALUES, 500 rows a statement
+                rows = [{**dict(zip(_KEY_COLUMNS, key, strict=True)), "holder": holder,
+                         "expires_at": expires, "acquired_at": now}
+                        for key in ordered[i:i + 500]]
+                stmt = self._insert(lease).values(rows)
                 stmt = stmt.on_conflict_do_update(
                     index_elements=list(_KEY_COLUMNS),
-                    set_={"holder": stmt.excluded.holder, "expires_at": stmt.excluded.expires_at,
+                    set_={"holder": stmt.excluded.holder,
+                          "expires_at": stmt.excluded.expires_at,
                           "acquired_at": stmt.excluded.acquired_at},
                     where=(lease.c.expires_at < now) | (lease.c.holder == holder),
-                ).returning(lease.c.holder)
-                if (await conn.execute(stmt)).first() is not None:
-                    got.add(key)
+                ).returning(*(lease.c[c] for c in _KEY_COLUMNS))
+                got |= {(r[0], r[1], r[2], r[3]) for r in (await conn.execute(stmt)).all()}
         return got
 
     async def renew_leases(self, holder: str, ttl: float, now: dt.datetime | None = None

@@ -22,8 +22,8 @@ from bot.errors import (
 )
 from bot.models import PARENT, DeliveryRef, Digest, Subscription
 from bot.publish import Mode, PublishReport, publish
-from bot.store import Store
 from bot.settings import Settings
+from bot.store import Store
 from tests.adapters.slack.helpers import sample_digest
 from tests.fakes.slack_api import BOT_TOKEN, fake_slack
 
@@ -281,7 +281,8 @@ async def test_posting_is_a_chat_adapter() -> None:
         assert reply.thread_id == ref.message_id
         assert isinstance(reply, DeliveryRef)
         # permalinks from the workspace URL auth.test gave
-        assert ref.permalink == f"https://fake.slack.com/archives/C2/p{ref.message_id.replace('.', '')}"
+        ts = ref.message_id.replace(".", "")
+        assert ref.permalink == f"https://fake.slack.com/archives/C2/p{ts}"
         assert reply.permalink is not None
         assert reply.permalink.endswith(f"?thread_ts={ref.message_id}&cid=C2")
         await adapter.close()
