@@ -172,6 +172,7 @@ class DeliveryRef:
 
 
 PARENT = "parent"  # the part of a thread that is its parent message
+ThreadKey = tuple[str, str, str, str]  # (digest_key, platform, channel, thread)
 
 
 @dataclass(frozen=True, slots=True)

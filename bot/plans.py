@@ -9,6 +9,8 @@ attempts can neither repeat a paper nor skip one.
 Digest keys are strings: a day is "2021-08-06"; a window ("2021-W31", "2021-08") can use
 the same machinery. Threads of a channel: "1" the first (the daily post or the first
 `hotpapers post`), "2", "3" ... made by `post --again`, "hot:<id>" answers to commands.
+`choose_thread` decides which thread a poster delivers (`Mode`), `refusal` is the one
+line of `hotpapers post` on a day a channel already has with another view.
 """
 
 from __future__ import annotations
@@ -16,12 +18,20 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import asdict, replace
+from enum import StrEnum
 
 from bot.filters import view
-from bot.models import PARENT, Digest, Subscription, ThreadPlan, ViewSpec
+from bot.models import PARENT, Delivery, Digest, Subscription, ThreadKey, ThreadPlan, ViewSpec
 
 FIRST_THREAD = "1"
+
+
+class Mode(StrEnum):
+    DAILY = "daily"  # the daily post and `post --subscribed`: thread "1", as planned
+    POST = "post"  # `hotpapers post`: the thread with this view, or a refusal
+    AGAIN = "again"  # `hotpapers post --again`: a new thread with this view
 
 
 class PlanMismatch(ValueError):
@@ -144,3 +154,41 @@ def part_label(plan: ThreadPlan, part: str) -> str:
     if part in plan.parts:
         return f"paper {plan.parts.index(part) + 1} ({part})"
     return f"paper {part}"
+
+
+def finished(plan: ThreadPlan, rows: Mapping[str, Delivery]) -> bool:
+    """Every part of the plan is recorded sent."""
+    return all(rows.get(p) is not None and rows[p].status == "sent" for p in plan.all_parts)
+
+
+def choose_thread(mode: Mode, fresh: ThreadPlan, threads: list[ThreadPlan],
+                  rows: Mapping[ThreadKey, Mapping[str, Delivery]]
+                  ) -> tuple[ThreadPlan, bool] | str:
+    """The thread of a channel to deliver (and whether `fresh`, its plan, is new), or a
+    one-line refusal: see `Mode`. `threads` are the channel's stored post threads."""
+    def done(p: ThreadPlan) -> bool:
+        return finished(p, rows.get((p.digest_key, p.platform, p.channel, p.thread), {}))
+
+    same = [p for p in threads if p.view_hash == fresh.view_hash and not p.legacy]
+    if mode is Mode.DAILY:
+        first = next((p for p in threads if p.thread == FIRST_THREAD), None)
+        return (first, False) if first is not None else (fresh, True)
+    if mode is Mode.POST:
+        if same:
+            unfinished = [p for p in same if not done(p)]
+            return ((unfinished or same)[0], False)
+        if not threads:
+            return fresh, True
+        sub = Subscription(fresh.platform, fresh.channel)
+        return refusal(threads[-1], sub)
+    unfinished = [p for p in same if not done(p)]
+    if unfinished:
+        return unfinished[0], False
+    thread = next_thread([p.thread for p in threads])
+    return replace(fresh, thread=thread, origin=Mode.AGAIN.value), True
+
+
+def refusal(existing: ThreadPlan, sub: Subscription) -> str:
+    """The one line `hotpapers post` answers when the day is there with another view."""
+    return (f"{existing.digest_key} is already posted to {sub.target} as "
+            f"{describe_plan(existing)}; add --again to post this view as a new thread")

@@ -22,92 +22,32 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
-from enum import StrEnum
+from dataclasses import dataclass, field
 
 from bot.chat import ChatAdapter
 from bot.delivery import LeftInDoubt, Sleep, ThreadDelivery
 from bot.errors import ClaimLost, PermanentDeliveryError, TransientDeliveryError
 from bot.leases import DEFAULT_TTL, Claims
 from bot.ledger import LedgerWriter
-from bot.models import Delivery, Digest, Subscription, ThreadPlan
+from bot.models import Delivery, Digest, Subscription, ThreadKey, ThreadPlan
 from bot.plans import (
     FIRST_THREAD,
+    Mode,
     PlanMismatch,
-    describe_plan,
+    choose_thread,
     digest_key,
     is_post_thread,
     make_plan,
-    next_thread,
     plan_view,
+    refusal,
 )
+from bot.reports import BUSY, ChannelReport, PublishReport
 from bot.retry import RetryPolicy
 from bot.store import Store
-from bot.store.threads import ThreadKey
 
 log = logging.getLogger("hotpapers.publish")
 
 PER_PLATFORM_CONCURRENCY = 128  # channels posted at once per platform
-BUSY = "being posted by another process"
-
-
-class Mode(StrEnum):
-    DAILY = "daily"  # the daily post and `post --subscribed`: thread "1", as planned
-    POST = "post"  # `hotpapers post`: the thread with this view, or a refusal
-    AGAIN = "again"  # `hotpapers post --again`: a new thread with this view
-
-
-@dataclass(frozen=True, slots=True)
-class ChannelReport:
-    """What happened in one channel. `status`: "done" (every planned message is
-    there), "paused" (permanent failure), "failed" (transient: left for a later run),
-    "busy" (another process holds the thread), "in-doubt" (a webhook send may have
-    landed: not resent), "refused" (already posted with another view), "skipped"
-    (paused subscription or no adapter for the platform)."""
-
-    platform: str
-    channel: str
-    status: str
-    total: int = 0  # messages the thread has (parent + papers)
-    sent: int = 0  # sent in this run
-    already: int = 0  # found sent in the ledger
-    settled: int = 0  # in doubt, found on the platform
-    detail: str = ""
-    thread: str = ""
-
-    @property
-    def target(self) -> str:
-        return f"{self.platform}:{self.channel}"
-
-    @property
-    def unfinished(self) -> bool:
-        """A later run has something to do here."""
-        return self.status in ("failed", "busy", "in-doubt")
-
-
-@dataclass(frozen=True, slots=True)
-class PublishReport:
-    key: str
-    channels: tuple[ChannelReport, ...]
-
-    def count(self, status: str) -> int:
-        return sum(1 for c in self.channels if c.status == status)
-
-    @property
-    def complete(self) -> bool:
-        """Nothing left for a later run (paused, skipped, refused channels don't count)."""
-        return not any(c.unfinished for c in self.channels)
-
-    @property
-    def sent(self) -> int:
-        return sum(c.sent for c in self.channels)
-
-    def summary(self) -> str:
-        parts = [f"{self.count('done')} done", f"{self.sent} messages sent"]
-        for status in ("failed", "busy", "in-doubt", "refused", "paused", "skipped"):
-            if self.count(status):
-                parts.append(f"{self.count(status)} {status}")
-        return f"{self.key}: " + ", ".join(parts)
 
 
 @dataclass
@@ -143,10 +83,6 @@ class _Options:
 def _one_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return (text.splitlines()[0] if text else type(exc).__name__)[:300]
-
-
-def _finished(plan: ThreadPlan, rows: Mapping[str, Delivery]) -> bool:
-    return all(rows.get(p) is not None and rows[p].status == "sent" for p in plan.all_parts)
 
 
 async def publish(
@@ -223,7 +159,7 @@ async def _plan(store: Store, key: str, digest: Digest,
                                          detail=_one_line(exc)))
             continue
         threads = stored.get((sub.platform, sub.channel), [])
-        choice = _choose(mode, fresh, threads, rows)
+        choice = choose_thread(mode, fresh, threads, rows)
         if isinstance(choice, str):
             refused.append(ChannelReport(sub.platform, sub.channel, "refused", detail=choice,
                                          thread=threads[-1].thread if threads else ""))
@@ -242,42 +178,11 @@ async def _plan(store: Store, key: str, digest: Digest,
             won = winners.get((plan.platform, plan.channel, plan.thread), plan)
             if mode is Mode.POST and won.view_hash != plan.view_hash:
                 refused.append(ChannelReport(sub.platform, sub.channel, "refused",
-                                             detail=_refusal(won, sub), thread=won.thread))
+                                             detail=refusal(won, sub), thread=won.thread))
                 continue
             plan = won
         jobs.append(_Job(sub, adapter, plan))
     return jobs, refused
-
-
-def _choose(mode: Mode, fresh: ThreadPlan, threads: list[ThreadPlan],
-            rows: Mapping[ThreadKey, Mapping[str, Delivery]]
-            ) -> tuple[ThreadPlan, bool] | str:
-    """The thread to deliver (and whether its plan is new), or a one-line refusal."""
-    def finished(p: ThreadPlan) -> bool:
-        return _finished(p, rows.get((p.digest_key, p.platform, p.channel, p.thread), {}))
-
-    same = [p for p in threads if p.view_hash == fresh.view_hash and not p.legacy]
-    if mode is Mode.DAILY:
-        first = next((p for p in threads if p.thread == FIRST_THREAD), None)
-        return (first, False) if first is not None else (fresh, True)
-    if mode is Mode.POST:
-        if same:
-            unfinished = [p for p in same if not finished(p)]
-            return ((unfinished or same)[0], False)
-        if not threads:
-            return fresh, True
-        sub = Subscription(fresh.platform, fresh.channel)
-        return _refusal(threads[-1], sub)
-    unfinished = [p for p in same if not finished(p)]
-    if unfinished:
-        return unfinished[0], False
-    thread = next_thread([p.thread for p in threads])
-    return replace(fresh, thread=thread, origin=Mode.AGAIN.value), True
-
-
-def _refusal(existing: ThreadPlan, sub: Subscription) -> str:
-    return (f"{existing.digest_key} is already posted to {sub.target} as "
-            f"{describe_plan(existing)}; add --again to post this view as a new thread")
 
 
 def _by_thread(rows: Iterable[Delivery]) -> dict[ThreadKey, dict[str, Delivery]]:

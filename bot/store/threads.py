@@ -22,10 +22,10 @@ from typing import Any
 from sqlalchemy import Table, and_, delete, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from bot.models import Delivery, ThreadPlan, ViewSpec
+from bot.models import Delivery, ThreadKey, ThreadPlan, ViewSpec
 from bot.store import schema as t
 
-ThreadKey = tuple[str, str, str, str]  # (digest_key, platform, channel, thread)
+__all__ = ["ThreadKey", "ThreadTables"]
 _KEY_COLUMNS = ("digest_key", "platform", "channel", "thread")
 
 
