@@ -136,3 +136,41 @@ async def test_old_ledger_rows_are_converted_and_kept_readable(any_store_url: st
         assert chat.total() == 0  # nothing reposted behind the user's back
     finally:
         await store.close()
+
+
+async def test_the_migration_goes_back_to_positions(sqlite_url: str) -> None:
+    """Downgrading 0003 keeps thread "1" as position-keyed rows (planned order)."""
+    import sqlalchemy as sa
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from bot.models import ThreadPlan
+    from bot.store.migrate import upgrade
+
+    store = await Store.open(sqlite_url)
+    await store.create_plans([ThreadPlan("2021-08-06", "slack", "C1", "1", None, "",
+                                         ("2108.00002", "2108.00001"))])
+    for part in ("parent", "2108.00001", "2108.00002"):
+        await store.record_delivery(Delivery("2021-08-06", "slack", "C1", "1", part, "sent",
+                                             message_id=part, key=f"k-{part}"))
+    await store.record_delivery(Delivery("2021-08-06", "slack", "C1", "2", "parent", "sent"))
+    await store.close()
+
+    def downgrade(conn: sa.Connection) -> None:
+        from alembic import command
+
+        from bot.store.migrate import alembic_config
+
+        cfg = alembic_config()
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0002")
+
+    engine = create_async_engine(sqlite_url)
+    async with engine.begin() as conn:
+        await conn.run_sync(downgrade)
+        rows = (await conn.execute(sa.text(
+            "SELECT part, message_id, nonce FROM deliveries ORDER BY part"))).all()
+        await conn.run_sync(upgrade)  # and up again
+    await engine.dispose()
+    assert [tuple(r) for r in rows] == [(0, "parent", "k-parent"),
+                                        (1, "2108.00002", "k-2108.00002"),
+                                        (2, "2108.00001", "k-2108.00001")]
