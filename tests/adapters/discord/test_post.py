@@ -330,3 +330,36 @@ async def test_long_texts_stay_within_discord_limits(
     await adapter.send_paper(str(TEXT_CHANNEL_ID), parent, digest, digest.papers[0], key="big-p1")
     sent = fake.thread_messages(parent.thread_id or "0")[0]["embeds"][0]
     assert len(json.dumps(sent)) > 3000 and len(sent["title"]) <= 256
+
+
+async def test_a_30_paper_thread_past_the_first_page_is_settled_not_resent(
+        tmp_path: Path) -> None:
+    """People talk in the thread (120 messages after paper 2); Discord stores paper 30
+    and answers 500 (no nonce de-duplication): the loop finds it on the second history
+    page and records it; nothing is sent twice."""
+    async with running_fake_discord(honour_nonce=False) as fake:
+        store = await Store.open(f"sqlite+aiosqlite:///{tmp_path / 'd30.db'}")
+        a = await open_chat_adapter(settings_for(fake))
+        digest = sample_digest(30, abstract_len=100)
+
+        def chatter_and_a_lost_answer(channel: int, msg: dict[str, Any]) -> None:
+            title = msg["embeds"][0]["title"] if msg["embeds"] else ""
+            if title.startswith("2. "):
+                for i in range(120):
+                    fake.user_message(channel, f"chatter {i}")
+            if title.startswith("30. "):
+                fake.fail("POST", rf"^/channels/{channel}/messages$", 500, after=True)
+
+        fake.on_message = chatter_and_a_lost_answer
+        try:
+            (c,) = (await publish_now(store, a, digest, TEXT_CHANNEL_ID)).channels
+        finally:
+            await a.close()
+            await store.close()
+        assert c.status == "done" and c.settled == 1 and c.sent == 30, c
+        (parent,) = fake.messages[TEXT_CHANNEL_ID]
+        ours = [m for m in fake.thread_messages(parent["id"]) if m["embeds"]]
+        assert [m["embeds"][0]["title"].split(".")[0] for m in ours] == [
+            str(i) for i in range(1, 31)]
+        assert len(fake.sent("POST", r"/messages$", status=None)) == 31  # none resent
+        assert len([c for c in fake.sent("GET", r"/messages$") if "after" in c.query]) == 2

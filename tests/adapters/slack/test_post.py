@@ -302,3 +302,22 @@ async def test_real_rate_one_message_per_second_per_channel() -> None:
         assert slack.count("chat.postMessage", 429) == 0
         assert len(slack.thread("CA")) == len(slack.thread("CB")) == 3
         assert 1.9 <= took < 5.0  # 3 messages a channel at 1/s, channels in parallel
+
+
+async def test_a_30_paper_thread_past_the_first_page_is_settled_not_resent(tmp_path: Path
+                                                                            ) -> None:
+    """Slack pages 7 messages at a time; it stores paper 30 and answers 500: the loop
+    pages the thread to its fifth page, records the message, and resends nothing."""
+    store = await Store.open(f"sqlite+aiosqlite:///{tmp_path / 's30.db'}")
+    try:
+        async with fake_slack(max_page=7) as slack:
+            adapter = SlackChatAdapter(make_client(settings_for(slack.url), BOT_TOKEN),
+                                       per_channel_rate=1000)
+            slack.fail_next("chat.postMessage", "internal_error", status=500, after=True,
+                            skip=30)
+            (c,) = (await publish_now(store, adapter, sample_digest(30), "C30")).channels
+            assert c.status == "done" and c.settled == 1 and c.sent == 30, c
+            assert len(slack.thread("C30")) == 31 and slack.count("chat.postMessage") == 31
+            assert slack.count("conversations.replies") == 5
+    finally:
+        await store.close()
