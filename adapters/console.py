@@ -11,6 +11,7 @@ import itertools
 from rich.console import Console
 from rich.text import Text
 
+from bot.chat import Wanted
 from bot.models import DeliveryRef, Digest, RankedPaper
 from bot.render.common import counts_line, paper_count, shorten, sources_line
 from bot.settings import Settings
@@ -20,20 +21,23 @@ ABSTRACT_CHARS = 300
 
 class ConsoleChatAdapter:
     platform = "console"
+    reads_back = True  # this process's own messages
 
     def __init__(self, console: Console | None = None) -> None:
         self.console = console or Console(highlight=False)
         self._ids = itertools.count(1)
         self._sent: dict[tuple[str, str], DeliveryRef] = {}
 
-    async def send_parent(self, channel: str, digest: Digest, *, key: str) -> DeliveryRef:
+    async def send_parent(self, channel: str, digest: Digest, *, key: str,
+                          notes: tuple[str, ...] = ()) -> DeliveryRef:
         scope = ", ".join(digest.categories_filter or digest.listing)
         what = paper_count(len(digest.papers)) if digest.papers else "no paper got enough attention"
         self.console.rule(Text(f"[{channel}] {digest.heading} — {what} · {scope}", style="bold"),
                           align="left")
         extra = sources_line(digest)
-        if extra:
-            self.console.print(Text(extra, style="dim"))
+        for line in (extra, *notes):
+            if line:
+                self.console.print(Text(line, style="dim"))
         message_id = str(next(self._ids))
         ref = DeliveryRef(message_id=message_id, thread_id=message_id)
         self._sent[(channel, key)] = ref
@@ -64,9 +68,9 @@ class ConsoleChatAdapter:
         return ref
 
     async def find_message(
-        self, channel: str, key: str, parent: DeliveryRef | None
+        self, channel: str, wanted: Wanted, parent: DeliveryRef | None
     ) -> DeliveryRef | None:
-        return self._sent.get((channel, key))
+        return self._sent.get((channel, wanted.key))
 
     async def close(self) -> None:
         return None

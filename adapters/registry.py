@@ -99,17 +99,20 @@ class Unreachable:
     every send fails transiently, so the publisher leaves its channels unfinished and the
     scheduler posts them when the platform is back, instead of skipping them."""
 
+    reads_back = True  # nothing was sent: there is nothing in doubt to resend blindly
+
     def __init__(self, platform: str, reason: str) -> None:
         self.platform, self.reason = platform, reason
 
-    async def send_parent(self, channel: str, digest: Any, *, key: str) -> Any:
+    async def send_parent(self, channel: str, digest: Any, *, key: str,
+                          notes: tuple[str, ...] = ()) -> Any:
         raise TransientDeliveryError(self.reason)
 
     async def send_paper(self, channel: str, parent: Any, digest: Any, paper: Any, *,
                          key: str) -> Any:
         raise TransientDeliveryError(self.reason)
 
-    async def find_message(self, channel: str, key: str, parent: Any) -> Any:
+    async def find_message(self, channel: str, wanted: Any, parent: Any) -> Any:
         raise TransientDeliveryError(self.reason)
 
     async def close(self) -> None:

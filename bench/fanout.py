@@ -3,7 +3,8 @@ through the real adapters and `bot.publish.publish` (ledger on SQLite), against 
 Slack and Discord servers (in another process) that enforce the documented limits:
 
 - Slack: ~1 message/s per channel (HTTP 429 + Retry-After when faster);
-- Discord: 5 messages per 5 s per channel route, 50 requests/s globally.
+- Discord: 5 messages per 5 s per channel route, 50 requests/s globally; it does not
+  de-duplicate nonces (only the ledger keeps delivery exactly once).
 
 All limits are multiplied by one common factor `--scale` (printed) to keep the run
 short; the lower bound is computed with the same factor:
@@ -23,7 +24,6 @@ import argparse
 import asyncio
 import collections
 import datetime as dt
-import json
 import math
 import multiprocessing as mp
 import re
@@ -31,15 +31,14 @@ import sys
 import tempfile
 import time
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
 
-from tests.paths import ROOT
-
-sys.path.insert(0, str(ROOT))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # `python bench/fanout.py` from anywhere finds tests.fakes
 
 DATE = dt.date(2021, 8, 6)
 DISCORD_FIRST_CHANNEL = 500_000_000_000_000_000
-KEY = re.compile(r"hp[0-9a-f]{20}")
 
 
 # --- the fake platforms (child process) ---------------------------------------------------
@@ -54,7 +53,7 @@ async def _serve_fakes(conn: Connection, scale: float, discord_channels: int) ->
     from tests.fakes.slack_api import FakeSlack
 
     slack = FakeSlack(rate_per_channel=1.0 * scale)
-    discord = FakeDiscord(route_limit=5, route_window=5.0 / scale,
+    discord = FakeDiscord(route_limit=5, route_window=5.0 / scale, honour_nonce=False,
                           global_limit=round(50 * scale))
     for i in range(discord_channels):
         discord.add_channel(DISCORD_FIRST_CHANNEL + i, f"papers-{i}", 0)
@@ -72,13 +71,13 @@ async def _serve_fakes(conn: Connection, scale: float, discord_channels: int) ->
     slack_keys = {ch: [m["metadata"]["event_payload"]["key"] for m in msgs]
                   for ch, msgs in slack.messages.items()}
     discord_keys: dict[str, list[str]] = {}
-    for i in range(discord_channels):
+    for i in range(discord_channels):  # the nonces the server saw (no message shows a key)
         cid = DISCORD_FIRST_CHANNEL + i
         keys: list[str] = []
         for parent in discord.messages.get(cid, []):
-            keys += KEY.findall(json.dumps(parent.get("embeds")))[:1]
-            for m in discord.messages.get(int(parent["id"]), []):
-                keys += KEY.findall(json.dumps(m.get("embeds")))[:1]
+            keys.append(str(discord.sent_nonce(parent)))
+            keys += [str(discord.sent_nonce(m)) for m in discord.messages.get(int(parent["id"]),
+                                                                              [])]
         discord_keys[str(cid)] = keys
     conn.send({
         "slack": slack_keys, "discord": discord_keys,
@@ -167,16 +166,17 @@ def main() -> None:
     seen = parent.recv()
     fakes.join(30)
 
-    from bot.publish import delivery_key
+    from bot.plans import delivery_key
+    from tests.fakes.digests import make_digest
 
-    parts = range(args.papers + 1)
+    parts = ["parent", *(p.paper.arxiv_id for p in make_digest(DATE, args.papers).papers)]
     duplicates = lost = disorder = 0
     for platform, channels in (("slack", [f"C{i:06d}" for i in range(half)]),
                                ("discord", [str(DISCORD_FIRST_CHANNEL + i)
                                             for i in range(n_discord)])):
         for ch in channels:
             got = seen[platform].get(ch, [])
-            want = [delivery_key(DATE, platform, ch, p) for p in parts]
+            want = [delivery_key(DATE.isoformat(), platform, ch, "1", p) for p in parts]
             duplicates += len(got) - len(set(got))
             lost += len(set(want) - set(got))
             disorder += [k for k in dict.fromkeys(got) if k in want] != want and \

@@ -23,8 +23,11 @@ async def run(papers: int, rate: float, paced: bool) -> tuple[float, int, int]:
     async with fake_slack(rate_per_channel=rate) as slack:
         client = make_client(Settings(slack_api_url=slack.url), BOT_TOKEN, max_retries=50)
         adapter = SlackChatAdapter(client, per_channel_rate=rate if paced else 1e6)
+        digest = sample_digest(papers)
         start = time.perf_counter()
-        await adapter.post_digest("C1", sample_digest(papers), key_prefix="bench")
+        parent = await adapter.send_parent("C1", digest, key="bench:0")
+        for p in digest.papers:
+            await adapter.send_paper("C1", parent, digest, p, key=f"bench:{p.rank}")
         took = time.perf_counter() - start
         return took, slack.count("chat.postMessage", 429), len(slack.thread("C1"))
 

@@ -55,7 +55,7 @@ async def serve(db_url: str, static_dir: str, port: int) -> None:
     from bot.core import Core
     from bot.settings import Settings
 
-    core = await Core.open(Settings(database_url=db_url), load_sample=False)
+    core = await Core.open(Settings(database_url=db_url))
     app, _ = await build_web_app(core, core.settings)
     app.router.add_static("/_static", static_dir)
     runner = web.AppRunner(app, access_log=None)

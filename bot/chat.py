@@ -1,23 +1,29 @@
 """The chat port: what the core drives and every platform adapter implements.
 
-The publisher (`bot.publish`) drives a digest message by message through a
-`ChatAdapter` so that it can keep an exactly-once delivery ledger: it records a
-message as pending, sends it with an idempotency `key`, then records the platform's
-message id. After a crash, `find_message` settles a send that is in doubt (Slack:
-message metadata read back from the thread; Discord: the key in data readers don't see).
+The core's delivery loop (`bot.delivery`) drives a thread message by message through a
+`ChatAdapter` and keeps the exactly-once ledger itself: it records a message as
+pending, sends it with an idempotency `key`, records the platform's message id, and
+when a send may have landed without its answer (`InDoubtDeliveryError`, or a crash) it
+asks `find_message` before sending anything again. Adapters only translate: send one
+message, find one message. Each finds by data readers don't see (Slack: the key in
+message metadata; Discord: message ids and authorship after the time the send was first
+tried, see `adapters.discord.post`), anywhere in the thread, never by visible text.
+An adapter that cannot read back (`reads_back = False`: a Discord webhook) gets its
+in-doubt sends marked and reported instead of resent.
 
 An `InteractiveAdapter` also receives commands (`/hot ...`), turns them into a neutral
-`Command`, asks `Core.answer`, and posts the `Answer` back.
+`Command`, asks `Core.answer`, and posts the `Answer` back (through the same loop).
 
 The core depends on this module only; adapters (`adapters/<platform>/`) implement it and
 are found by name through `adapters.registry`. Delivery errors (`bot.errors`) are
 re-exported here because they are part of the port: an adapter raises
-`PermanentDeliveryError` (pause the channel), `TransientDeliveryError` (retry later) or
-`InDoubtDeliveryError` (the send may have landed: read back before resending).
+`PermanentDeliveryError` (pause the channel), `TransientDeliveryError` (certainly not
+sent: retry later) or `InDoubtDeliveryError` (the send may have landed: read back first).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -30,12 +36,38 @@ from bot.errors import (
     TransientDeliveryError,
     UsageError,
 )
-from bot.models import Answer, Command, DeliveryRef, Digest, RankedPaper
+from bot.models import PARENT, Answer, Command, DeliveryRef, Digest, RankedPaper
 from bot.redact import parse_webhook_url, redact
 from bot.settings import Settings
 
 if TYPE_CHECKING:
     from bot.core import Core
+
+# How far before the first attempt read-back looks: the platform's clock may differ
+# from ours by this much.
+CLOCK_SKEW = dt.timedelta(minutes=2)
+
+
+@dataclass(frozen=True, slots=True)
+class Wanted:
+    """What read-back looks for: the message sent with `key` for `part` ("parent" or an
+    arXiv id), first tried at `since`; `known` are the message ids the ledger already
+    has for the channel (other messages, never this one); `replies` how many papers a
+    parent's thread will get (0: a one-message "no papers" digest)."""
+
+    key: str
+    part: str
+    since: dt.datetime
+    known: frozenset[str] = frozenset()
+    replies: int = 0
+
+    @property
+    def not_before(self) -> dt.datetime:
+        return self.since - CLOCK_SKEW
+
+    @property
+    def arxiv_id(self) -> str | None:
+        return None if self.part == PARENT else self.part
 
 
 @runtime_checkable
@@ -43,8 +75,10 @@ class ChatAdapter(Protocol):
     """Posting side of a platform. Channels are the platform's channel ids."""
 
     platform: str
+    reads_back: bool  # find_message can settle an in-doubt send
 
-    async def send_parent(self, channel: str, digest: Digest, *, key: str) -> DeliveryRef:
+    async def send_parent(self, channel: str, digest: Digest, *, key: str,
+                          notes: tuple[str, ...] = ()) -> DeliveryRef:
         """Post the digest's parent message (or the one "no papers today" message)."""
         ...
 
@@ -61,10 +95,11 @@ class ChatAdapter(Protocol):
         ...
 
     async def find_message(
-        self, channel: str, key: str, parent: DeliveryRef | None
+        self, channel: str, wanted: Wanted, parent: DeliveryRef | None
     ) -> DeliveryRef | None:
-        """The message sent earlier with `key`, if the platform has it (settles in-doubt
-        sends after a crash). `parent` is None when looking for the parent itself."""
+        """The message `wanted` names, if the platform has it (settles an in-doubt
+        send). `parent` is None when looking for the parent itself. Raises
+        TransientDeliveryError when the platform can't be read now (or can't tell)."""
         ...
 
     async def close(self) -> None: ...
@@ -196,6 +231,7 @@ def _check_configured(name: str, settings: Settings) -> None:
 
 
 __all__ = [
+    "CLOCK_SKEW",
     "PLATFORMS",
     "ChatAdapter",
     "DeliveryError",
@@ -204,6 +240,7 @@ __all__ = [
     "PermanentDeliveryError",
     "Target",
     "TransientDeliveryError",
+    "Wanted",
     "WebRoutes",
     "check_channel",
     "parse_target",

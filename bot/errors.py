@@ -24,7 +24,8 @@
     └── DeliveryError               a chat message could not be delivered
         ├── PermanentDeliveryError  the channel is gone or the bot lost access: pause it
         └── TransientDeliveryError  may pass (5xx, timeouts, rate limits): retry later
-            └── InDoubtDeliveryError  the send may have landed: settle by reading back
+            ├── InDoubtDeliveryError  the send may have landed: settle by reading back
+            └── ClaimLost           this poster's lease on the thread ran out: stop sending
 
 `exit_code` is what the CLI exits with when one reaches it: 2 for what the user can fix
 by typing something else (input, configuration), 1 for failures of the outside world.
@@ -164,12 +165,18 @@ class InDoubtDeliveryError(TransientDeliveryError):
     request went out): read the platform back before sending again."""
 
 
+class ClaimLost(TransientDeliveryError):
+    """The poster's lease on a thread could not be renewed in time (or another poster
+    took it over after it expired): it sends nothing more to that thread."""
+
+
 __all__ = [
     "ArchiveFormatError",
     "ArxivUnavailable",
     "BadDateError",
     "BadResponse",
     "BuildError",
+    "ClaimLost",
     "ConfigurationError",
     "DeliveryError",
     "EmptyListing",

@@ -298,32 +298,107 @@ class Subscription:
 
 @dataclass(frozen=True, slots=True)
 class DeliveryRef:
-    """Where a message landed on a platform."""
+    """Where a message landed on a platform (`permalink`: a link to it, where the
+    platform has one)."""
 
     message_id: str
     thread_id: str | None = None
+    permalink: str | None = None
+
+
+PARENT = "parent"  # the part of a thread that is its parent message
+ThreadKey = tuple[str, str, str, str]  # (digest_key, platform, channel, thread)
+
+
+@dataclass(frozen=True, slots=True)
+class ViewSpec:
+    """What a channel's view of a digest keeps: categories and filters (a
+    `Subscription` without its channel). Categories are kept as typed, sorted."""
+
+    categories: tuple[str, ...] = ()
+    include_keywords: tuple[str, ...] = ()
+    exclude_keywords: tuple[str, ...] = ()
+    include_authors: tuple[str, ...] = ()
+    exclude_authors: tuple[str, ...] = ()
+    min_score: int = 0
+    max_papers: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadPlan:
+    """What one thread delivers, stored at its first attempt and delivered as stored
+    by every later one: the view, what the parent says, the papers in order.
+
+    A thread is (digest_key, platform, channel, thread): `digest_key` names the digest
+    ("2021-08-06"; later windows like "2021-W31"), `thread` the thread generation: "1"
+    for the first thread of a channel, "2", "3" ... for `post --again`, "hot:<id>" for
+    an answer to a command. `parts` are arXiv ids (the parent comes first, unnamed).
+    `view` is None for a thread posted before plans existed (migrated, "legacy")."""
+
+    digest_key: str
+    platform: str
+    channel: str
+    thread: str
+    view: ViewSpec | None
+    view_hash: str
+    parts: tuple[str, ...]
+    heading: str = ""
+    notes: tuple[str, ...] = ()
+    origin: str = ""  # daily | post | again | hot | legacy
+    workspace: str = ""
+    created_at: dt.datetime | None = None
+
+    @property
+    def target(self) -> str:
+        return f"{self.platform}:{self.channel}"
+
+    @property
+    def legacy(self) -> bool:
+        return self.view is None
+
+    @property
+    def all_parts(self) -> tuple[str, ...]:
+        """The parent, then the papers: the order the thread is delivered in."""
+        return (PARENT, *self.parts)
 
 
 @dataclass(frozen=True, slots=True)
 class Delivery:
-    """One ledger row: one message of one digest to one channel.
+    """One ledger row: one message of one thread, keyed by (digest_key, platform,
+    channel, thread, part) where `part` is "parent" or the paper's arXiv id (never a
+    position; rows migrated from before plans existed carry "#n").
 
-    `part` 0 is the parent message, `part` n the reply for the paper ranked n in the
-    channel's view. `status` is "pending" (about to send: in doubt after a crash),
-    "sent", or "failed".
-    """
+    `status`: "pending" (recorded before the send: in doubt until settled), "sent"
+    (with the platform's message id), "failed" (refused for good), "in_doubt" (the send
+    may have landed and the platform can't be read back: a webhook; never resent
+    unless asked). `key` is the idempotency key sent with the message; `first_attempt_at`
+    when it was first tried (read-back looks no further back); `attempts` how often."""
 
-    digest_date: dt.date
+    digest_key: str
     platform: str
     channel: str
-    part: int
+    thread: str
+    part: str
     status: str
     workspace: str = ""
     message_id: str | None = None
     thread_id: str | None = None
-    nonce: str = ""
-    updated_at: dt.datetime | None = None
+    permalink: str | None = None
+    key: str = ""
     detail: str = ""
+    attempts: int = 0
+    first_attempt_at: dt.datetime | None = None
+    updated_at: dt.datetime | None = None
+
+    @property
+    def target(self) -> str:
+        return f"{self.platform}:{self.channel}"
+
+    @property
+    def ref(self) -> DeliveryRef | None:
+        if self.status != "sent" or not self.message_id:
+            return None
+        return DeliveryRef(self.message_id, self.thread_id, self.permalink)
 
 
 @dataclass(frozen=True, slots=True)

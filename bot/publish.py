@@ -1,37 +1,48 @@
-"""Fan-out of one digest to many channels, exactly once, through the delivery ledger.
+"""Fan-out of one digest to many channels: plan, claim, deliver, report.
 
-Channels run in parallel (bounded per platform); each channel's messages go in order:
-the parent (part 0), then paper n (part n) in its thread. Per message:
-
-1. the ledger says "sent": skip it (a re-run finishes only what is missing);
-2. it says "pending" (the process died, or a reply was lost, between recording and
-   confirming the send): ask the platform for a message with the same idempotency key
-   (`ChatAdapter.find_message`); found -> record it as sent, else send it;
-3. otherwise record "pending" with the key, send with the key, record "sent" with the
-   platform's message id and thread id.
-
-`PermanentDeliveryError` pauses the subscription (reported; the others go on);
-`TransientDeliveryError` is retried with backoff, then reported and left "pending" for the
-next run, which settles it exactly through step 2. The adapters own the platforms'
-pacing (Slack ~1 msg/s per channel, Discord per-route buckets and the global limit).
+1. **plan**: each channel's thread is decided from its stored plans (`bot.plans`). The
+   daily post (`Mode.DAILY`, also `hotpapers post --subscribed`) delivers thread "1" as
+   planned at its first attempt (a subscription changed since applies from the next
+   day); `hotpapers post` (`Mode.POST`) finishes the thread that has its view, starts
+   thread "1" where there is none, and refuses, in one line naming `--again`, where the
+   channel already has the day with another view; `Mode.AGAIN` starts a new thread
+   (after finishing an unfinished one of the same view). New plans are stored in one
+   transaction; a plan stored first by a concurrent poster wins.
+2. **claim**: the threads' leases are taken in one transaction (`bot.leases`); a thread
+   another process holds is skipped and reported ("being posted by another process").
+3. **deliver**: threads run in parallel (bounded per platform), each through the one
+   delivery loop (`bot.delivery.ThreadDelivery`), the ledger written by group commit.
+4. **report**: one `ChannelReport` per channel. A permanent failure pauses a subscribed
+   channel (`pause_on_permanent`); transient failures, claimed threads and in-doubt
+   webhook sends leave the channel unfinished for a later run.
 """
 
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
-import hashlib
 import logging
-import secrets
-from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 
 from bot.chat import ChatAdapter
-from bot.errors import PermanentDeliveryError, TransientDeliveryError
-from bot.filters import view
+from bot.delivery import LeftInDoubt, Sleep, ThreadDelivery
+from bot.errors import ClaimLost, PermanentDeliveryError, TransientDeliveryError
+from bot.leases import DEFAULT_TTL, Claims
 from bot.ledger import LedgerWriter
-from bot.models import Delivery, DeliveryRef, Digest, Subscription
-from bot.render.links import day_url
+from bot.models import Delivery, Digest, Subscription, ThreadKey, ThreadPlan
+from bot.plans import (
+    FIRST_THREAD,
+    Mode,
+    PlanMismatch,
+    choose_thread,
+    is_post_thread,
+    make_plan,
+    plan_view,
+    refusal,
+)
+from bot.render.links import digest_url
+from bot.reports import BUSY, ChannelReport, PublishReport
+from bot.retry import RetryPolicy
 from bot.store import Store
 
 log = logging.getLogger("hotpapers.publish")
@@ -39,152 +50,34 @@ log = logging.getLogger("hotpapers.publish")
 PER_PLATFORM_CONCURRENCY = 128  # channels posted at once per platform
 
 
-def delivery_key(
-    date: dt.date, platform: str, channel: str, part: int, generation: str = ""
-) -> str:
-    """The idempotency key of one message (22 chars: fits Discord's 25-char nonce)."""
-    raw = f"{date.isoformat()}|{platform}|{channel}|{part}|{generation}".encode()
-    return "hp" + hashlib.blake2b(raw, digest_size=10).hexdigest()
-
-
-@dataclass(frozen=True, slots=True)
-class ChannelReport:
-    """What happened in one channel. `status`: "done" (every message is delivered),
-    "paused" (permanent failure), "failed" (transient, left for the next run),
-    "skipped" (paused subscription or no adapter for the platform)."""
-
-    platform: str
-    channel: str
-    status: str
-    total: int = 0  # messages the channel's view has (parent + papers)
-    sent: int = 0  # sent in this run
-    already: int = 0  # found sent in the ledger
-    settled: int = 0  # in doubt, found on the platform
-    detail: str = ""
+@dataclass
+class _Job:
+    sub: Subscription
+    adapter: ChatAdapter
+    plan: ThreadPlan
 
     @property
-    def target(self) -> str:
-        return f"{self.platform}:{self.channel}"
+    def key(self) -> ThreadKey:
+        return (self.plan.digest_key, self.plan.platform, self.plan.channel, self.plan.thread)
 
 
-@dataclass(frozen=True, slots=True)
-class PublishReport:
-    date: dt.date
-    channels: tuple[ChannelReport, ...]
+@dataclass
+class _Options:
+    concurrency: int | Mapping[str, int] = PER_PLATFORM_CONCURRENCY
+    retries: int = 3
+    backoff: float = 1.0
+    sleep: Sleep = asyncio.sleep
+    lease_ttl: float = DEFAULT_TTL
+    resend_in_doubt: bool = False
+    pause_on_permanent: bool = True
+    limits: dict[str, asyncio.Semaphore] = field(default_factory=dict)
 
-    def count(self, status: str) -> int:
-        return sum(1 for c in self.channels if c.status == status)
-
-    @property
-    def complete(self) -> bool:
-        """Nothing left for a later run (paused and skipped channels don't count)."""
-        return all(c.status != "failed" for c in self.channels)
-
-    @property
-    def sent(self) -> int:
-        return sum(c.sent for c in self.channels)
-
-    def summary(self) -> str:
-        parts = [f"{self.count('done')} done", f"{self.sent} messages sent"]
-        for status in ("failed", "paused", "skipped"):
-            if self.count(status):
-                parts.append(f"{self.count(status)} {status}")
-        return f"{self.date}: " + ", ".join(parts)
-
-
-Sleep = Callable[[float], Awaitable[None]]
-
-
-class _ChannelPublisher:
-    def __init__(
-        self, store: Store, ledger: LedgerWriter, adapter: ChatAdapter, digest: Digest,
-        sub: Subscription, *, generation: str, retries: int, backoff: float, sleep: Sleep,
-    ) -> None:
-        self.store, self.ledger, self.adapter, self.sub = store, ledger, adapter, sub
-        self.view = view(digest, sub)
-        self.generation, self.retries, self.backoff, self.sleep = (
-            generation, retries, backoff, sleep)
-        self.sent = self.already = self.settled = 0
-        self.part = 0  # the message being delivered
-        self.key = ""
-
-    def _row(self, part: int, status: str, key: str, ref: DeliveryRef | None = None,
-             detail: str = "") -> Delivery:
-        return Delivery(
-            digest_date=self.view.date, platform=self.sub.platform, channel=self.sub.channel,
-            part=part, status=status, workspace=self.sub.workspace,
-            message_id=ref.message_id if ref else None, thread_id=ref.thread_id if ref else None,
-            nonce=key, detail=detail,
-        )
-
-    async def run(self) -> None:
-        ledger = {} if self.generation else {
-            d.part: d for d in await self.store.deliveries(
-                self.view.date, self.sub.platform, self.sub.channel)
-        }
-        parent: DeliveryRef | None = None
-        for part in range(len(self.view.papers) + 1):
-            self.part = part
-            ref = await self._deliver(part, parent, ledger.get(part))
-            if part == 0:
-                parent = ref
-
-    async def _deliver(self, part: int, parent: DeliveryRef | None, row: Delivery | None
-                       ) -> DeliveryRef:
-        if row is not None and row.status == "sent" and row.message_id:
-            self.already += 1
-            return DeliveryRef(row.message_id, row.thread_id)
-        key = (row.nonce if row is not None and row.nonce else
-               delivery_key(self.view.date, self.sub.platform, self.sub.channel, part,
-                            self.generation))
-        self.key = key
-        in_doubt = row is not None and row.status == "pending"
-        for attempt in range(self.retries + 1):
-            try:
-                if in_doubt:
-                    found = await self.adapter.find_message(self.sub.channel, key, parent)
-                    if found is not None:
-                        await self.ledger.record(
-                            self._row(part, "sent", key, found, "settled after doubt"))
-                        self.settled += 1
-                        self._log(part, found, "settled")
-                        return found
-                else:
-                    await self.ledger.record(self._row(part, "pending", key))
-                in_doubt = True  # from here on a failure may have delivered the message
-                ref = await self._send(part, parent, key)
-                await self.ledger.record(self._row(part, "sent", key, ref))
-                self.sent += 1
-                self._log(part, ref, "sent")
-                return ref
-            except TransientDeliveryError as exc:
-                if attempt == self.retries:
-                    raise
-                delay = self.backoff * 2**attempt
-                log.info("%s part %d: %s; retrying in %.2fs", self.sub.target, part,
-                         _one_line(exc), delay)
-                await self.sleep(delay)
-        raise AssertionError("unreachable")
-
-    async def _send(self, part: int, parent: DeliveryRef | None, key: str) -> DeliveryRef:
-        if part == 0:
-            return await self.adapter.send_parent(self.sub.channel, self.view, key=key)
-        assert parent is not None
-        paper = self.view.papers[part - 1]
-        return await self.adapter.send_paper(self.sub.channel, parent, self.view, paper, key=key)
-
-    def _log(self, part: int, ref: DeliveryRef, how: str) -> None:
-        what = "parent" if part == 0 else f"paper {part}"
-        thread = f" in thread {ref.thread_id}" if ref.thread_id and part else ""
-        log.info("%s %s %s of %s -> message %s%s", how, self.sub.target, what,
-                 self.view.date, ref.message_id, thread)
-
-    def report(self, status: str, detail: str = "") -> ChannelReport:
-        return ChannelReport(
-            platform=self.sub.platform, channel=self.sub.channel, status=status,
-            total=len(self.view.papers) + 1, sent=self.sent, already=self.already,
-            settled=self.settled, detail=detail,
-        )
+    def limit(self, platform: str) -> asyncio.Semaphore:
+        if platform not in self.limits:
+            n = self.concurrency if isinstance(self.concurrency, int) else \
+                self.concurrency.get(platform, PER_PLATFORM_CONCURRENCY)
+            self.limits[platform] = asyncio.Semaphore(n)
+        return self.limits[platform]
 
 
 def _one_line(exc: BaseException) -> str:
@@ -198,61 +91,183 @@ async def publish(
     digest: Digest,
     subscriptions: Iterable[Subscription],
     *,
-    force: bool = False,
+    mode: Mode = Mode.DAILY,
     concurrency: int | Mapping[str, int] = PER_PLATFORM_CONCURRENCY,
     retries: int = 3,
     backoff: float = 1.0,
     sleep: Sleep = asyncio.sleep,
+    lease_ttl: float = DEFAULT_TTL,
+    resend_in_doubt: bool = False,
     public_url: str | None = None,
 ) -> PublishReport:
-    """Post `digest` (each channel's view of it) to every subscription not paused.
-    `force` posts again even where the ledger says it was sent (a fresh set of keys).
-    `concurrency`: channels in flight per platform (one number, or per platform name).
-    `public_url`: the web archive's address; the parent messages link the day's page."""
+    """Post `digest` to every subscription not paused, each channel its own thread
+    (see the module doc for `mode`). `concurrency`: channels in flight per platform
+    (one number, or per platform name). `public_url`: the web archive's address; the
+    parent messages link the digest's page. A window digest (`2021-W31`) has its own
+    plans and keys: `Digest.key`."""
     if public_url:
-        digest = replace(digest, web_url=day_url(public_url, digest.date))
-    generation = secrets.token_hex(4) if force else ""
-    ledger = LedgerWriter(store)
-    limits: dict[str, asyncio.Semaphore] = {}
-
-    async def one(sub: Subscription) -> ChannelReport:
-        if sub.paused:
-            return ChannelReport(sub.platform, sub.channel, "skipped",
-                                 detail=f"paused: {sub.pause_reason or 'by hand'}")
+        digest = replace(digest, web_url=digest_url(public_url, digest))
+    key = digest.key
+    options = _Options(concurrency, retries, backoff, sleep, lease_ttl, resend_in_doubt)
+    early: list[ChannelReport] = []
+    wanted: list[tuple[Subscription, ChatAdapter]] = []
+    for sub in dict((s.target, s) for s in subscriptions).values():
         adapter = adapters.get(sub.platform)
-        if adapter is None:
-            return ChannelReport(sub.platform, sub.channel, "skipped",
-                                 detail=f"no {sub.platform} adapter configured")
-        try:
-            worker = _ChannelPublisher(store, ledger, adapter, digest, sub, generation=generation,
-                                       retries=retries, backoff=backoff, sleep=sleep)
-        except ValueError as exc:  # a stored category the taxonomy no longer knows
-            return ChannelReport(sub.platform, sub.channel, "failed", detail=_one_line(exc))
-        if sub.platform not in limits:
-            n = concurrency if isinstance(concurrency, int) else concurrency.get(
-                sub.platform, PER_PLATFORM_CONCURRENCY)
-            limits[sub.platform] = asyncio.Semaphore(n)
-        async with limits[sub.platform]:
-            try:
-                await worker.run()
-            except PermanentDeliveryError as exc:
-                reason = f"{digest.date}: {_one_line(exc)}"
-                await store.set_paused(sub.platform, sub.channel, True, reason)
-                await ledger.record(worker._row(worker.part, "failed", worker.key,
-                                                        detail=_one_line(exc)))
-                log.warning("paused %s: %s", sub.target, reason)
-                return worker.report("paused", _one_line(exc))
-            except TransientDeliveryError as exc:
-                log.warning("%s unfinished, left for the next run: %s", sub.target,
-                            _one_line(exc))
-                return worker.report("failed", _one_line(exc))
-            except Exception as exc:  # an adapter bug must not stop the other channels
-                log.exception("%s failed", sub.target)
-                return worker.report("failed", f"{type(exc).__name__}: {_one_line(exc)}")
-        return worker.report("done")
-
-    async with asyncio.TaskGroup() as group:
-        tasks = [group.create_task(one(sub)) for sub in subscriptions]
-    report = PublishReport(digest.date, tuple(t.result() for t in tasks))
+        if sub.paused:
+            early.append(ChannelReport(sub.platform, sub.channel, "skipped",
+                                       detail=f"paused: {sub.pause_reason or 'by hand'}"))
+        elif adapter is None:
+            early.append(ChannelReport(sub.platform, sub.channel, "skipped",
+                                       detail=f"no {sub.platform} adapter configured"))
+        else:
+            wanted.append((sub, adapter))
+    jobs, refused = await _plan(store, key, digest, wanted, mode)
+    done = await _run(store, digest, jobs, options)
+    report = PublishReport(key, (*early, *refused, *done))
     log.info("published %s", report.summary())
     return report
+
+
+async def publish_thread(
+    store: Store, adapter: ChatAdapter, digest: Digest, plan: ThreadPlan, *,
+    retries: int = 3, backoff: float = 1.0, sleep: Sleep = asyncio.sleep,
+    lease_ttl: float = DEFAULT_TTL,
+) -> ChannelReport:
+    """Deliver one explicitly planned thread (a command's answer: `digest` is already
+    the view it shows). A permanent failure is reported, not paused."""
+    await store.create_plans([plan])
+    stored = next((p for p in await store.thread_plans(plan.digest_key, plan.platform,
+                                                        plan.channel)
+                   if p.thread == plan.thread), plan)
+    sub = Subscription(plan.platform, plan.channel, workspace=plan.workspace)
+    options = _Options(1, retries, backoff, sleep, lease_ttl, pause_on_permanent=False)
+    (report,) = await _run(store, digest, [_Job(sub, adapter, stored)], options)
+    return report
+
+
+# --- 1. plan ------------------------------------------------------------------------------
+async def _plan(store: Store, key: str, digest: Digest,
+                wanted: list[tuple[Subscription, ChatAdapter]], mode: Mode
+                ) -> tuple[list[_Job], list[ChannelReport]]:
+    stored: dict[tuple[str, str], list[ThreadPlan]] = {}
+    for p in await store.thread_plans(key):
+        if is_post_thread(p.thread):
+            stored.setdefault((p.platform, p.channel), []).append(p)
+    rows = _by_thread(await store.deliveries(key)) if stored else {}
+    chosen: list[tuple[Subscription, ChatAdapter, ThreadPlan, bool]] = []
+    refused: list[ChannelReport] = []
+    for sub, adapter in wanted:
+        try:
+            fresh = make_plan(key, sub, digest, thread=FIRST_THREAD, origin=mode.value)
+        except ValueError as exc:  # a stored category the taxonomy no longer knows
+            refused.append(ChannelReport(sub.platform, sub.channel, "failed",
+                                         detail=_one_line(exc)))
+            continue
+        threads = stored.get((sub.platform, sub.channel), [])
+        choice = choose_thread(mode, fresh, threads, rows)
+        if isinstance(choice, str):
+            refused.append(ChannelReport(sub.platform, sub.channel, "refused", detail=choice,
+                                         thread=threads[-1].thread if threads else ""))
+        else:
+            plan, new = choice
+            chosen.append((sub, adapter, plan, new))
+    new_plans = [plan for _, _, plan, new in chosen if new]
+    winners: dict[tuple[str, str, str], ThreadPlan] = {}
+    if new_plans:
+        await store.create_plans(new_plans)
+        # a concurrent poster may have stored its plan first: that one is delivered
+        winners = {(p.platform, p.channel, p.thread): p for p in await store.thread_plans(key)}
+    jobs = []
+    for sub, adapter, plan, new in chosen:
+        if new:
+            won = winners.get((plan.platform, plan.channel, plan.thread), plan)
+            if mode is Mode.POST and won.view_hash != plan.view_hash:
+                refused.append(ChannelReport(sub.platform, sub.channel, "refused",
+                                             detail=refusal(won, sub), thread=won.thread))
+                continue
+            plan = won
+        jobs.append(_Job(sub, adapter, plan))
+    return jobs, refused
+
+
+def _by_thread(rows: Iterable[Delivery]) -> dict[ThreadKey, dict[str, Delivery]]:
+    out: dict[ThreadKey, dict[str, Delivery]] = {}
+    for d in rows:
+        out.setdefault((d.digest_key, d.platform, d.channel, d.thread), {})[d.part] = d
+    return out
+
+
+# --- 2.-4. claim, deliver, report -----------------------------------------------------
+async def _run(store: Store, digest: Digest, jobs: list[_Job], options: _Options
+               ) -> list[ChannelReport]:
+    if not jobs:
+        return []
+    async with Claims(store, ttl=options.lease_ttl) as claims:
+        held = await claims.acquire(job.key for job in jobs)
+        rows = _by_thread(await store.deliveries(jobs[0].plan.digest_key))  # under the lease
+        ledger = LedgerWriter(store)
+
+        async def one(job: _Job) -> ChannelReport:
+            if job.key not in held:
+                return ChannelReport(job.sub.platform, job.sub.channel, "busy", detail=BUSY,
+                                     thread=job.plan.thread)
+            async with options.limit(job.sub.platform):  # released all at once at the end
+                return await _deliver(store, ledger, claims, digest, job,
+                                      rows.get(job.key, {}), options)
+
+        async with asyncio.TaskGroup() as group:
+            tasks = [group.create_task(one(job)) for job in jobs]
+    return [t.result() for t in tasks]
+
+
+async def _deliver(store: Store, ledger: LedgerWriter, claims: Claims, digest: Digest,
+                   job: _Job, rows: Mapping[str, Delivery], options: _Options
+                   ) -> ChannelReport:
+    sub, plan = job.sub, job.plan
+
+    def report(status: str, detail: str = "", worker: ThreadDelivery | None = None
+               ) -> ChannelReport:
+        if worker is None:
+            return ChannelReport(sub.platform, sub.channel, status, detail=detail,
+                                 thread=plan.thread)
+        return ChannelReport(sub.platform, sub.channel, status, total=worker.total,
+                             sent=worker.sent, already=worker.already, settled=worker.settled,
+                             detail=detail, thread=plan.thread)
+
+    if plan.legacy:
+        return report("done", "posted before this version kept thread plans; not resumed "
+                              "(hotpapers post --again posts it anew)")
+    try:
+        shown = plan_view(digest, plan)
+    except PlanMismatch as exc:
+        return report("failed", _one_line(exc))
+    policy = RetryPolicy(attempts=options.retries + 1, backoff=options.backoff,
+                         max_backoff=30.0)
+    worker = ThreadDelivery(store=store, ledger=ledger, adapter=job.adapter, plan=plan,
+                            shown=shown, rows=rows, claims=claims, policy=policy,
+                            sleep=options.sleep, resend_in_doubt=options.resend_in_doubt)
+    try:
+        await worker.run()
+    except PermanentDeliveryError as exc:
+        if not options.pause_on_permanent:
+            return report("failed", _one_line(exc), worker)
+        reason = f"{plan.digest_key}: {_one_line(exc)}"
+        await store.set_paused(sub.platform, sub.channel, True, reason)
+        log.warning("paused %s: %s", sub.target, reason)
+        return report("paused", _one_line(exc), worker)
+    except LeftInDoubt as exc:
+        log.warning("%s", _one_line(exc))
+        return report("in-doubt", _one_line(exc), worker)
+    except ClaimLost as exc:
+        log.warning("%s", _one_line(exc))
+        return report("busy", _one_line(exc), worker)
+    except TransientDeliveryError as exc:
+        log.warning("%s unfinished, left for the next run: %s", sub.target, _one_line(exc))
+        return report("failed", _one_line(exc), worker)
+    except Exception as exc:  # an adapter bug must not stop the other channels
+        log.exception("%s failed", sub.target)
+        return report("failed", f"{type(exc).__name__}: {_one_line(exc)}", worker)
+    return report("done", "", worker)
+
+
+__all__ = ["BUSY", "ChannelReport", "Mode", "PublishReport", "publish", "publish_thread"]

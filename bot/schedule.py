@@ -4,9 +4,10 @@ about a day later, as the blog did) and publish it to every subscription.
 
 State lives in the store, so a restart at any moment never posts twice:
 - `schedule.last_day`: the last run day fully handled (kv);
-- the delivery ledger: which messages of a digest went where (a run interrupted in the
-  middle of a fan-out is simply run again and finishes what is missing);
-- `schedule.unfinished`: channels left with transient failures, retried every
+- the thread plans and the delivery ledger: which messages of a digest go where (a run
+  interrupted in the middle of a fan-out is simply run again and finishes its plans);
+- `schedule.unfinished`: channels left with transient failures (or claimed by another
+  process, or a webhook send in doubt), retried every
   `retry_interval` for up to `RETRY_FOR`;
 - `schedule.history`: the last outcomes, for `hotpapers status`.
 
@@ -38,6 +39,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.errors import ConfigurationError
 from bot.models import Digest, Subscription
+from bot.plans import digest_key
 from bot.provenance import backoff, retry_due
 from bot.publish import PublishReport
 from bot.settings import Settings
@@ -188,7 +190,7 @@ class Scheduler:
 
     async def _set_unfinished(self, date: dt.date, report: PublishReport) -> None:
         todo = await self.unfinished()
-        failed = [c.target for c in report.channels if c.status == "failed"]
+        failed = [c.target for c in report.channels if c.unfinished]
         if failed:
             todo[date.isoformat()] = failed
         else:
@@ -293,19 +295,33 @@ class Scheduler:
                             self.retry_interval)
                 return None
             return await self._remember(DayOutcome(day, date, "build-failed", reason))
+        outcome, _ = await self.post_digest(day, date, digest)
+        return outcome
+
+    async def post_digest(self, day: dt.date, date: dt.date, digest: Digest | None
+                          ) -> tuple[DayOutcome, PublishReport | None]:
+        """The daily post of `digest` (of `date`, on run day `day`) to every subscribed
+        channel, each with its own view: also `hotpapers post --date D --subscribed`."""
         if digest is None:
-            return await self._remember(DayOutcome(day, date, "no-announcement"))
+            return await self._remember(DayOutcome(day, date, "no-announcement")), None
         subs = [s for s in await self.store.list_subscriptions(include_paused=False)
                 if "daily" in s.cadences]
         report = await self.publish(digest, subs)
         await self._set_unfinished(date, report)
         status = "posted" if report.complete else "unfinished"
-        return await self._remember(DayOutcome(day, date, status, report.summary()))
+        return await self._remember(DayOutcome(day, date, status, report.summary())), report
 
-    async def _digest(self, date: dt.date) -> Digest | None:
-        """The digest to post. Once its fan-out has started, the stored one: a restart
-        must finish the same digest, not a rebuilt one with other ranks."""
-        if await self.store.deliveries(date):
+    async def post_date(self, date: dt.date) -> tuple[DayOutcome, PublishReport | None]:
+        """Post day `date` now as the daily run does (`hotpapers post --subscribed`): the
+        stored digest, built first when there is none."""
+        digest = await self._digest(date, prefer_stored=True)
+        return await self.post_digest(date + dt.timedelta(days=1), date, digest)
+
+    async def _digest(self, date: dt.date, *, prefer_stored: bool = False) -> Digest | None:
+        """The digest to post. Once its fan-out has started (a thread is planned), the
+        stored one: a restart must finish the same digest, not a rebuilt one with other
+        ranks. `prefer_stored`: the stored one whenever there is one."""
+        if prefer_stored or await self.store.has_plans(digest_key(date)):
             stored = await self.store.get_digest(date)
             if stored is not None:
                 return stored

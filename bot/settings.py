@@ -76,6 +76,9 @@ class Settings(BaseSettings):
     post_time: dt.time = dt.time(9, 0)
     timezone: str = "UTC"
     catch_up: bool = True  # post missed days after downtime (False: skip them)
+    # How long a poster's claim on a thread lasts without renewal (a crashed poster's
+    # threads are taken over after this many seconds).
+    lease_seconds: float = Field(default=90.0, gt=0)
     # Outside services (base URLs are configurable for mirrors and tests).
     user_agent: str = "hotpapers/0.1 (+https://github.com/hotpapers/hotpapers)"
     arxiv_api_url: str = "https://export.arxiv.org/api/query"
@@ -144,6 +147,8 @@ class Settings(BaseSettings):
                                       "HOTPAPERS_DISCORD_APPLICATION_ID"),
     )
     # `webhook:default`; more webhooks by name in `discord_webhooks` (`webhook:lab`).
+    # messages/s per Slack channel; unset: Slack's documented pace (about 1)
+    slack_rate: float | None = Field(default=None, gt=0)
     discord_webhook_url: SecretStr | None = Field(
         default=None,
         validation_alias=AliasChoices("DISCORD_WEBHOOK_URL", "HOTPAPERS_DISCORD_WEBHOOK_URL"),

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from bot.arxiv.taxonomy import taxonomy
 from bot.errors import UsageError
 from bot.guard import MAX_CATEGORIES, MAX_FILTER_VALUES
-from bot.models import Subscription
+from bot.models import Subscription, ViewSpec
 
 CADENCES = ("daily", "weekly", "monthly")
 FILTER_KEYS = {
@@ -100,20 +100,29 @@ def cadence_words(sub: Subscription) -> str:
     return " and ".join([", ".join(names[:-1]), names[-1]] if len(names) > 1 else names)
 
 
-def describe(sub: Subscription) -> str:
-    """One line: what a subscription delivers."""
-    what = ", ".join(sub.categories) if sub.categories else "the whole digest"
-    extras = []
-    labels = {"include_keywords": "keywords", "exclude_keywords": "not keywords",
-              "include_authors": "authors", "exclude_authors": "not authors"}
-    for field_name, label in labels.items():
-        values = getattr(sub, field_name)
+def describe_view(spec: ViewSpec, extra: tuple[str, ...] = ()) -> str:
+    """`cs.CV`, `the whole digest`, `cs.LG (keywords: diffusion; min score 100)`."""
+    what = ", ".join(spec.categories) if spec.categories else "the whole digest"
+    extras: list[str] = []
+    for values, label in ((spec.include_keywords, "keywords"),
+                          (spec.exclude_keywords, "not keywords"),
+                          (spec.include_authors, "authors"),
+                          (spec.exclude_authors, "not authors")):
         if values:
             extras.append(f"{label}: {', '.join(values)}")
-    if sub.min_score:
-        extras.append(f"min score {sub.min_score}")
-    if sub.max_papers:
-        extras.append(f"at most {sub.max_papers} papers")
-    if sub.paused:
-        extras.append(f"PAUSED ({sub.pause_reason or 'delivery failed'})")
+    if spec.min_score:
+        extras.append(f"min score {spec.min_score}")
+    if spec.max_papers:
+        extras.append(f"at most {spec.max_papers} papers")
+    extras.extend(extra)
     return what + (f" ({'; '.join(extras)})" if extras else "")
+
+
+def describe(sub: Subscription) -> str:
+    """One line: what a subscription delivers."""
+    return describe_view(ViewSpec(
+        categories=sub.categories, include_keywords=sub.include_keywords,
+        exclude_keywords=sub.exclude_keywords, include_authors=sub.include_authors,
+        exclude_authors=sub.exclude_authors, min_score=sub.min_score,
+        max_papers=sub.max_papers),
+        extra=(f"PAUSED ({sub.pause_reason or 'delivery failed'})",) if sub.paused else ())

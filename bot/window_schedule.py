@@ -14,11 +14,11 @@ in the kv table (`schedule.windows`: cadence -> window key). The digest comes fr
 stored days (`bot.lookup.window_for`); a window without any stored day is marked
 handled with the outcome "no-digest".
 
-Publishing is injected (`publish`, the scheduler's). It must key a window's messages by
-`Digest.key` (`2021-W31`), not by its first day, or the weekly thread would collide with
-the Monday's daily thread in the ledger: that is the delivery rewrite's (thread plans
-keyed by a digest-key string). Until then the worker passes no publisher and the due
-windows are only reported.
+Publishing is injected (`publish`, the scheduler's: `bot.publish.publish`, the same
+publisher, ledger and thread plans as the daily post). A window's thread plans and
+messages are keyed by `Digest.key` (`2021-W31`, `2021-08`), never by its first day, so
+the weekly thread and the Monday's daily thread are apart in the ledger. Without a
+publisher (tests of the schedule alone) the due windows are only reported.
 """
 
 from __future__ import annotations
@@ -133,7 +133,7 @@ class WindowSchedule:
             if self.publish is None:
                 outcomes.append(WindowOutcome(
                     cadence, window, "waiting",
-                    f"{len(wanted)} channel(s); windows need the ledger keyed by digest key"))
+                    f"{len(wanted)} channel(s); no publisher given"))
                 continue
             try:
                 digest, _ = await window_for(self.store, self.settings, window)

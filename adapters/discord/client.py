@@ -1,5 +1,15 @@
 """What every Discord module shares: where discord.py sends its requests, the global
-REST pace, logging in, and how discord.py's errors become the chat port's errors."""
+REST pace, no resending behind the ledger's back, logging in, and how discord.py's
+errors become the chat port's errors.
+
+discord.py retries a request itself when Discord answers 500, 502, 504 or 524 (the bot
+client, `HTTPClient.request`) or any 5xx (webhooks), with the same body. For a message
+that is a second copy whenever the first one was stored before the error, unless
+Discord honours `enforce_nonce` (only for a few minutes, only where it does). So every
+POST goes through `no_blind_resend`, an aiohttp client middleware that turns a 5xx
+answer or a connection lost after the request went out into `SentInDoubt`, which
+discord.py does not retry: the core's delivery loop reads the channel back instead.
+Retries that cannot duplicate stay: 429s (Discord accepted nothing) and GETs."""
 
 from __future__ import annotations
 
@@ -10,6 +20,7 @@ from typing import Any
 import aiohttp
 import discord
 import yarl
+from aiohttp.client_middlewares import ClientHandlerType
 from aiolimiter import AsyncLimiter
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
@@ -17,12 +28,36 @@ from discord.http import Route
 from bot.errors import (
     ConfigurationError,
     DeliveryError,
+    InDoubtDeliveryError,
     PermanentDeliveryError,
     PlatformUnavailable,
     TransientDeliveryError,
 )
 from bot.retry import describe_failure
 from bot.settings import Settings
+
+
+class SentInDoubt(Exception):
+    """A POST whose answer was a 5xx or never came: the message may exist. Not an
+    OSError and not an aiohttp error, so no discord.py retry loop catches it."""
+
+
+async def no_blind_resend(request: aiohttp.ClientRequest, handler: ClientHandlerType
+                          ) -> aiohttp.ClientResponse:
+    """aiohttp client middleware: a POST answered 5xx, or cut off after it was sent,
+    raises SentInDoubt instead of reaching discord.py's retry loops."""
+    if request.method != "POST":
+        return await handler(request)
+    try:
+        response = await handler(request)
+    except aiohttp.ClientConnectorError:
+        raise  # never connected: nothing was sent
+    except (aiohttp.ClientError, OSError) as exc:  # TimeoutError is an OSError
+        raise SentInDoubt(f"{type(exc).__name__} after the request was sent") from exc
+    if response.status >= 500:
+        response.release()
+        raise SentInDoubt(f"HTTP {response.status} {response.reason or ''}".strip())
+    return response
 
 
 def point_discord_at(settings: Settings) -> None:
@@ -39,18 +74,22 @@ def pace_globally(client: discord.Client, rate: float) -> None:
     discord.py follows the per-route buckets Discord announces and waits out a global 429,
     but has no limit of its own on the global rate (50 requests/s per bot): a fan-out to
     hundreds of channels would run into global 429s over and over. Wrapping the one
-    method every REST call goes through (`HTTPClient.request`) paces them all.
+    method every REST call goes through (`HTTPClient.request`) paces them all, and
+    puts `no_blind_resend` on every POST (`rate` <= 0: no pace, the guard all the same).
     """
-    if rate <= 0 or getattr(client.http, "_hotpapers_paced", False):
+    if getattr(client.http, "_hotpapers_paced", False):
         return
     # Bursts of at most a few requests: a burst on top of the full rate would overrun
     # a sliding one-second window.
-    limiter = AsyncLimiter(max(1.0, rate / 25), 0.04)
+    limiter = AsyncLimiter(max(1.0, rate / 25), 0.04) if rate > 0 else None
     request = client.http.request
 
     async def paced(route: Route, **kwargs: Any) -> Any:
-        async with limiter:
-            pass
+        if limiter is not None:
+            async with limiter:
+                pass
+        if route.method == "POST":  # HTTPClient.request hands unknown kwargs to aiohttp
+            kwargs["middlewares"] = (no_blind_resend,)
         return await request(route, **kwargs)
 
     client.http.request = paced  # type: ignore[method-assign]
@@ -58,22 +97,29 @@ def pace_globally(client: discord.Client, rate: float) -> None:
 
 
 @asynccontextmanager
-async def delivery_errors(what: str) -> AsyncIterator[None]:
-    """discord.py / network errors -> the adapter's delivery errors (one line each)."""
+async def delivery_errors(what: str, *, sending: bool = False) -> AsyncIterator[None]:
+    """discord.py / network errors -> the adapter's delivery errors (one line each).
+    `sending`: a message is being created, so a failure after the request went out is
+    `InDoubtDeliveryError` (it may exist)."""
+    doubt = InDoubtDeliveryError if sending else TransientDeliveryError
     try:
         yield
+    except SentInDoubt as exc:
+        raise doubt(f"{what}: {exc}") from exc
     except (discord.Forbidden, discord.NotFound) as exc:
         raise PermanentDeliveryError(f"{what}: {_describe(exc)}") from exc
     except discord.DiscordServerError as exc:
-        raise TransientDeliveryError(f"{what}: {_describe(exc)}") from exc
+        raise doubt(f"{what}: {_describe(exc)}") from exc
     except discord.HTTPException as exc:
         if exc.status == 401:
             raise PermanentDeliveryError(f"{what}: the bot token was rejected (401)") from exc
         if exc.status == 429:  # a 429 discord.py did not absorb (for example a ban)
             raise TransientDeliveryError(f"{what}: rate limited ({exc.text})") from exc
         raise DeliveryError(f"{what}: {_describe(exc)}") from exc
-    except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+    except aiohttp.ClientConnectorError as exc:  # never connected: nothing was sent
         raise TransientDeliveryError(f"{what}: {type(exc).__name__} {exc}".strip()) from exc
+    except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+        raise doubt(f"{what}: {type(exc).__name__} {exc}".strip()) from exc
 
 
 def _describe(exc: discord.HTTPException) -> str:

@@ -6,7 +6,8 @@ A thin pair of translations around `core.answer`: an interaction becomes a neutr
 `Answer` becomes the interaction response. Discord wants a first response within 3 s:
 the answer gets `defer_after` seconds (2 by default), after which the interaction is
 deferred and the answer follows up. A digest answer is posted in the channel exactly
-like the daily post (parent + thread, through `DiscordChatAdapter`) after a short
+like the daily post (parent + thread, through `DiscordChatAdapter` and the core's one
+delivery loop with the ledger: thread "hot:<interaction id>" of that day) after a short
 confirmation. Commands are synced in `setup_hook` (once per login, not on every
 reconnect as `on_ready` would).
 """
@@ -16,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import secrets
 from typing import TYPE_CHECKING
 
 import discord
@@ -25,8 +27,10 @@ from adapters.discord.client import login
 from adapters.discord.permissions import DENIED
 from adapters.discord.post import DiscordChatAdapter
 from bot.arxiv.taxonomy import taxonomy
-from bot.errors import ConfigurationError, DeliveryError
-from bot.models import Answer, Command
+from bot.errors import ConfigurationError
+from bot.models import PARENT, Answer, Command, Digest
+from bot.plans import answer_plan
+from bot.publish import ChannelReport, publish_thread
 from bot.render.common import shorten
 from bot.render.discord import CONTENT_LIMIT, shorten_lines
 from bot.settings import Settings
@@ -104,32 +108,38 @@ class HotPapersBot(discord.Client):
     async def _post_digest(self, interaction: discord.Interaction[HotPapersBot],
                            answer: Answer) -> None:
         assert answer.digest is not None
-        key = "i" + _base36(interaction.id)
-        posted = False
-        try:
-            parent = await self.poster.post_digest(str(interaction.channel_id), answer.digest,
-                                                   key=key, notes=answer.notes)
-            posted = True
-            self.core.thread_posted(answer, "https://discord.com/channels/"
-                                    f"{interaction.guild_id or '@me'}/{interaction.channel_id}"
-                                    f"/{parent.message_id}")
-        except DeliveryError as exc:
-            log.warning("posting a digest for /hot failed: %s", exc)
-            await interaction.followup.send(
-                "I couldn't post the papers here (I need Send Messages and Create Public "
-                "Threads in this channel); ask an admin to add them.", ephemeral=True)
-        finally:
-            if not posted:
-                self.core.thread_failed(answer)
+        report = await self.post_thread(str(interaction.channel_id),
+                                        str(interaction.guild_id or ""), answer.digest,
+                                        f"hot:{interaction.id}", answer.notes)
+        if report.status == "busy":  # this very interaction, again
+            return
+        if report.status == "done":
+            parent = await self.parent_of(report, f"hot:{interaction.id}")
+            where = f"{interaction.guild_id or '@me'}/{interaction.channel_id}"
+            self.core.thread_posted(answer, f"https://discord.com/channels/{where}"
+                                    + (f"/{parent}" if parent else ""))
+            return
+        self.core.thread_failed(answer)
+        log.warning("posting a digest for /hot failed: %s", report.detail)
+        await interaction.followup.send(
+            "I couldn't post the papers here (I need Send Messages and Create Public "
+            "Threads in this channel); ask an admin to add them.", ephemeral=True)
 
+    async def parent_of(self, report: ChannelReport, thread: str) -> str | None:
+        """The message id of the parent of a thread this bot posted (from the ledger)."""
+        for row in await self.core.store.deliveries(None, "discord", report.channel, thread):
+            if row.part == PARENT and row.message_id:
+                return row.message_id
+        return None
 
-def _base36(n: int) -> str:
-    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
-    out = ""
-    while n:
-        n, r = divmod(n, 36)
-        out = digits[r] + out
-    return out or "0"
+    async def post_thread(self, channel: str, guild: str, digest: Digest, thread: str,
+                          notes: tuple[str, ...]) -> ChannelReport:
+        """`digest` (the answer's view) as thread `thread` of its day in `channel`,
+        through the core's delivery loop and ledger."""
+        plan = answer_plan(digest.key, "discord", channel, guild, digest,
+                           thread=thread, notes=notes)
+        return await publish_thread(self.core.store, self.poster, digest, plan,
+                                    lease_ttl=self.core.settings.lease_seconds)
 
 
 def category_choices(current: str) -> list[app_commands.Choice[str]]:
@@ -253,9 +263,11 @@ class DiscordInteractive:
         if self.bot is None:
             raise RuntimeError("start() the Discord adapter before replying")
         if answer.digest is not None:
-            await self.bot.poster.post_digest(command.channel, answer.digest,
-                                              key="r" + _base36(abs(hash(command)) % 36**12),
-                                              notes=answer.notes)
+            report = await self.bot.post_thread(command.channel, command.workspace,
+                                                answer.digest, f"reply:{secrets.token_hex(6)}",
+                                                answer.notes)
+            if report.status != "done":
+                log.warning("posting a reply in %s failed: %s", command.channel, report.detail)
         else:
             await self.bot.poster.send_text(command.channel,
                                             shorten_lines(answer.text, CONTENT_LIMIT))

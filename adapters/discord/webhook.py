@@ -12,8 +12,12 @@ adapter then sends with `thread_name`.
 
 Sends use `?wait=true` to get message ids. The id and token are taken from the URL; the
 requests go to `DISCORD_API_URL` (Discord itself unless a proxy or a fake is set).
-Webhooks can't read channel history, so `find_message` can't settle an in-doubt send
-and answers None (the publisher then resends it).
+
+Webhooks can't read channel history (`reads_back = False`): a send whose answer was lost
+(a 5xx, a dropped connection, a crash) can't be settled. discord.py would resend it on a
+5xx; `no_blind_resend` on the session stops that, the send is `InDoubtDeliveryError`,
+and the core's delivery loop marks it "in_doubt" and reports it instead of resending
+(`hotpapers post --resend-in-doubt` sends it again when the operator says so).
 """
 
 from __future__ import annotations
@@ -21,7 +25,8 @@ from __future__ import annotations
 import aiohttp
 import discord
 
-from adapters.discord.client import delivery_errors, point_discord_at
+from adapters.discord.client import delivery_errors, no_blind_resend, point_discord_at
+from bot.chat import Wanted
 from bot.errors import ConfigurationError, PermanentDeliveryError
 from bot.models import DeliveryRef, Digest, RankedPaper
 from bot.redact import parse_webhook_url as webhook_parts
@@ -68,6 +73,7 @@ class DiscordWebhookAdapter:
     """`ChatAdapter` posting through Discord webhooks."""
 
     platform = "webhook"
+    reads_back = False
 
     def __init__(self, settings: Settings, session: aiohttp.ClientSession,
                  *, owns_session: bool = True) -> None:
@@ -87,9 +93,9 @@ class DiscordWebhookAdapter:
     async def send_parent(self, channel: str, digest: Digest, *, key: str,
                           notes: tuple[str, ...] = ()) -> DeliveryRef:
         hook = self._webhook(channel)
-        embed = discord.Embed.from_dict(parent_embed(digest, notes=notes, ref=key))
+        embed = discord.Embed.from_dict(parent_embed(digest, notes=notes))
         name = thread_name(digest)
-        async with delivery_errors("webhook parent message"):
+        async with delivery_errors("webhook parent message", sending=True):
             if hook.id not in self._forums:
                 try:
                     msg = await hook.send(embeds=[embed], wait=True, username=USERNAME)
@@ -105,8 +111,8 @@ class DiscordWebhookAdapter:
     async def send_paper(self, channel: str, parent: DeliveryRef, digest: Digest,
                          paper: RankedPaper, *, key: str) -> DeliveryRef:
         hook = self._webhook(channel)
-        embed = discord.Embed.from_dict(paper_embed(digest, paper, ref=key))
-        async with delivery_errors(f"webhook paper {paper.rank}"):
+        embed = discord.Embed.from_dict(paper_embed(digest, paper))
+        async with delivery_errors(f"webhook paper {paper.rank}", sending=True):
             if parent.thread_id:
                 msg = await hook.send(embeds=[embed], wait=True, username=USERNAME,
                                       thread=discord.Object(int(parent.thread_id)))
@@ -114,9 +120,9 @@ class DiscordWebhookAdapter:
                 msg = await hook.send(embeds=[embed], wait=True, username=USERNAME)
         return DeliveryRef(message_id=str(msg.id), thread_id=parent.thread_id)
 
-    async def find_message(self, channel: str, key: str,
+    async def find_message(self, channel: str, wanted: Wanted,
                            parent: DeliveryRef | None) -> DeliveryRef | None:
-        return None  # webhooks can't list messages
+        return None  # webhooks can't list messages (the core doesn't ask: reads_back)
 
     async def close(self) -> None:
         if self.owns_session:
@@ -131,4 +137,4 @@ async def open_chat_adapter(settings: Settings) -> DiscordWebhookAdapter:
         except ValueError as exc:
             raise ConfigurationError(f"DISCORD_WEBHOOK_URL: {exc}") from None
     point_discord_at(settings)
-    return DiscordWebhookAdapter(settings, aiohttp.ClientSession())
+    return DiscordWebhookAdapter(settings, aiohttp.ClientSession(middlewares=(no_blind_resend,)))

@@ -20,6 +20,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.errors import (
     ConfigurationError,
     DeliveryError,
+    InDoubtDeliveryError,
     PermanentDeliveryError,
     PlatformUnavailable,
     TransientDeliveryError,
@@ -34,6 +35,10 @@ PERMANENT_ERRORS = frozenset({
 })
 AUTH_ERRORS = frozenset({"invalid_auth", "not_authed", "token_revoked", "token_expired",
                          "account_inactive"})
+# Answers to a post after which the message may exist all the same ("It's possible some
+# aspect of the operation succeeded before the error was raised": Slack's docs).
+IN_DOUBT_ERRORS = frozenset({"internal_error", "fatal_error", "service_unavailable",
+                             "request_timeout"})
 RETRY_BACKOFF = 0.5  # seconds, doubled per retry of a 5xx or a dropped connection
 
 T = TypeVar("T")
@@ -53,9 +58,11 @@ def make_client(
     timeout: int = 30,
 ) -> AsyncWebClient:
     """The real slack_sdk client on `settings.slack_api_url`. It retries only what cannot
-    have posted anything: 429s (honouring `Retry-After`) and connections that were never
-    established. A 5xx or a dropped connection may have posted the message, so it is
-    raised (transient) and settled by reading the key back (`find_message`)."""
+    have posted anything: 429s (Slack accepted nothing; `Retry-After` honoured) and
+    connections that were never established (`ClientConnectorError`). Nothing else: a
+    5xx, a timeout or a dropped connection may have posted the message, so it is raised
+    (in doubt) for the core's delivery loop, which reads the key back before any resend.
+    These two handlers replace slack_sdk's defaults (`retry_handlers=` is the whole list)."""
     backoff = BackoffRetryIntervalCalculator(backoff_factor=RETRY_BACKOFF)
     return AsyncWebClient(
         token=token,
@@ -77,24 +84,33 @@ def slack_error(exc: SlackApiError) -> str:
     return f"http_{exc.response.status_code}"
 
 
-def delivery_error(exc: Exception) -> DeliveryError:
-    """The delivery error a Slack failure maps to (one line, never the token)."""
+def delivery_error(exc: Exception, *, posting: bool = False) -> DeliveryError:
+    """The delivery error a Slack failure maps to (one line, never the token). With
+    `posting`, failures after which the message may exist are `InDoubtDeliveryError`;
+    refusals and connections never made are plain transient (nothing was posted)."""
+    doubt = InDoubtDeliveryError if posting else TransientDeliveryError
     if isinstance(exc, SlackApiError):
         code = slack_error(exc)
+        status = exc.response.status_code
         if code in PERMANENT_ERRORS:
             return PermanentDeliveryError(f"slack: {code}")
-        return TransientDeliveryError(f"slack: {code} (HTTP {exc.response.status_code})")
+        if status >= 500 or code in IN_DOUBT_ERRORS:
+            return doubt(f"slack: {code} (HTTP {status})")
+        return TransientDeliveryError(f"slack: {code} (HTTP {status})")
     if isinstance(exc, asyncio.TimeoutError | TimeoutError):
-        return TransientDeliveryError("slack: timed out")
-    return TransientDeliveryError(f"slack: {type(exc).__name__}: {str(exc)[:200]}")
+        return doubt("slack: timed out")
+    if isinstance(exc, aiohttp.ClientConnectorError):  # never connected: nothing sent
+        return TransientDeliveryError(f"slack: cannot connect ({type(exc).__name__})")
+    return doubt(f"slack: {type(exc).__name__}: {str(exc)[:200]}")
 
 
-async def guarded(call: Awaitable[T]) -> T:
-    """Await a Slack call, turning its failures into delivery errors."""
+async def guarded(call: Awaitable[T], *, posting: bool = False) -> T:
+    """Await a Slack call, turning its failures into delivery errors (`posting`: the
+    call posts a message; see `delivery_error`)."""
     try:
         return await call
     except (SlackClientError, aiohttp.ClientError, TimeoutError) as exc:
-        raise delivery_error(exc) from None
+        raise delivery_error(exc, posting=posting) from None
 
 
 READ_RETRY = RetryPolicy(attempts=3, backoff=0.5, max_backoff=4.0, max_retry_after=30.0)

@@ -1,6 +1,8 @@
 """`/hot` and mentions on Slack: `SlackCommands` turns them into neutral `Command`s, asks
 the core, and posts the `Answer`: a digest as a thread (parent + one reply per paper, the
-same messages as the daily post), anything else as a short (usually ephemeral) text.
+same messages as the daily post, delivered through the core's one delivery loop with the
+ledger: thread "hot:<trigger id>" of that day), anything else as a short (usually
+ephemeral) text.
 
 Work after the ack: a slow answer (a day built on demand) first gets a "working on it"
 note. Redeliveries (event retries, Socket Mode retries) carry the same event id or
@@ -23,13 +25,15 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.slack import client as slack_client
 from adapters.slack.client import delivery_error, read
 from adapters.slack.pacing import ChannelPacer
 from adapters.slack.permissions import SlackManagers
 from adapters.slack.post import SlackChatAdapter
 from bot.commands import changes_channel
-from bot.errors import DeliveryError, PermanentDeliveryError
-from bot.models import Answer, Command, DeliveryRef
+from bot.models import PARENT, Answer, Command, DeliveryRef
+from bot.plans import answer_plan
+from bot.publish import publish_thread
 
 if TYPE_CHECKING:
     from bot.core import Core
@@ -68,7 +72,7 @@ class SlackCommands:
                  per_channel_rate: float | None = None) -> None:
         self.core = core
         self.slow_notice_after = slow_notice_after or SLOW_NOTICE_AFTER
-        self.per_channel_rate = per_channel_rate
+        self.per_channel_rate = per_channel_rate or core.settings.slack_rate
         self.recent = RecentIds()
         self.pace = ChannelPacer()  # shared by every answer: one pace a channel
         self.managers = SlackManagers(core.settings.slack_managers)
@@ -145,22 +149,35 @@ class SlackCommands:
             return
         poster = SlackChatAdapter(client, per_channel_rate=self.per_channel_rate,
                                   pacer=self.pace)
-        posted = False
-        try:
-            refs = await poster.post_digest(cmd.channel, result.digest, key_prefix=key,
-                                            notes=result.notes)
-            posted = True
-            self.core.thread_posted(result, await permalink(client, cmd.channel, refs[0]))
-        except PermanentDeliveryError as exc:
-            no_access = any(code in str(exc) for code in ("not_in_channel", "channel_not_found"))
-            hint = NOT_IN_CHANNEL if no_access else f"I couldn't post the digest here ({exc})."
-            await self.tell(cmd, client, respond, hint)
-        except DeliveryError as exc:
-            await self.tell(cmd, client, respond, f"Posting the digest failed ({exc}); "
-                            "try again in a minute.")
-        finally:
-            if not posted:
-                self.core.thread_failed(result)
+        digest = result.digest
+        plan = answer_plan(digest.key, "slack", cmd.channel, cmd.workspace,
+                           digest, thread=key[:64], notes=result.notes)
+        report = await publish_thread(self.core.store, poster, digest, plan,
+                                      backoff=slack_client.RETRY_BACKOFF,
+                                      lease_ttl=self.core.settings.lease_seconds)
+        if report.status == "busy":  # a redelivery of this very command
+            return
+        if report.status == "done":
+            parent = await self.parent_of(plan.digest_key, cmd.channel, plan.thread)
+            link = (parent.permalink or await permalink(client, cmd.channel, parent)
+                    if parent else f"https://slack.com/app_redirect?channel={cmd.channel}")
+            self.core.thread_posted(result, link)
+            return
+        self.core.thread_failed(result)
+        no_access = any(code in report.detail for code in ("not_in_channel",
+                                                            "channel_not_found"))
+        if no_access:
+            await self.tell(cmd, client, respond, NOT_IN_CHANNEL)
+        else:
+            await self.tell(cmd, client, respond, f"Posting the digest failed "
+                            f"({report.detail}); try again in a minute.")
+
+    async def parent_of(self, key: str, channel: str, thread: str) -> DeliveryRef | None:
+        """Where the parent of a thread posted here landed (from the ledger)."""
+        for row in await self.core.store.deliveries(key, "slack", channel, thread):
+            if row.part == PARENT and row.message_id:
+                return row.ref
+        return None
 
     async def tell(self, cmd: Command, client: AsyncWebClient, respond: Respond | None,
                    text: str, *, ephemeral: bool = True) -> None:

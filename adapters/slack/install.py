@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from adapters.slack.client import AUTH_ERRORS, check_token, make_client
 from adapters.slack.pacing import ChannelPacer
 from adapters.slack.post import SlackChatAdapter
+from bot.chat import Wanted
 from bot.errors import ConfigurationError, PermanentDeliveryError
 from bot.models import DeliveryRef, Digest, RankedPaper
 from bot.settings import Settings
@@ -93,6 +94,7 @@ class SlackWorkspacesAdapter:
     `PermanentDeliveryError` (the publisher pauses them)."""
 
     platform = "slack"
+    reads_back = True
 
     def __init__(
         self,
@@ -141,7 +143,8 @@ class SlackWorkspacesAdapter:
         if cached is not None and cached[0] == bot.bot_token:
             return cached[1]
         client = make_client(self.settings, bot.bot_token, session=self.session)
-        adapter = SlackChatAdapter(client, pacer=self.pacer)
+        adapter = SlackChatAdapter(client, pacer=self.pacer,
+                                   per_channel_rate=self.settings.slack_rate)
         self._clients[team] = (bot.bot_token, adapter)
         log.info("slack workspace %s: posting with its installation", team)
         return adapter
@@ -200,22 +203,12 @@ class SlackWorkspacesAdapter:
         return ref
 
     async def find_message(
-        self, channel: str, key: str, parent: DeliveryRef | None
+        self, channel: str, wanted: Wanted, parent: DeliveryRef | None
     ) -> DeliveryRef | None:
         async def find(a: SlackChatAdapter) -> DeliveryRef | None:
-            return await a.find_message(channel, key, parent)
+            return await a.find_message(channel, wanted, parent)
         found: DeliveryRef | None = await self._call(channel, find)
         return found
-
-    async def post_digest(
-        self, channel: str, digest: Digest, *, key_prefix: str, notes: Iterable[str] = (),
-        attempts: int = 3,
-    ) -> list[DeliveryRef]:
-        async def post(a: SlackChatAdapter) -> list[DeliveryRef]:
-            return await a.post_digest(channel, digest, key_prefix=key_prefix, notes=notes,
-                                       attempts=attempts)
-        refs: list[DeliveryRef] = await self._call(channel, post)
-        return refs
 
     async def close(self) -> None:
         self._clients.clear()
@@ -242,8 +235,10 @@ async def open_workspaces_adapter(settings: Settings) -> SlackWorkspacesAdapter:
         token = settings.slack_bot_token
         if token is not None and token.get_secret_value():
             client = make_client(settings, token.get_secret_value(), session=session)
-            fallback_team = str((await check_token(client)).get("team_id") or "")
-            fallback = SlackChatAdapter(client, pacer=pacer)
+            identity = await check_token(client)
+            fallback_team = str(identity.get("team_id") or "")
+            fallback = SlackChatAdapter(client, pacer=pacer, per_channel_rate=settings.slack_rate,
+                                        team_url=str(identity.get("url") or "") or None)
         return SlackWorkspacesAdapter(settings, store, installations, session=session,
                                       fallback=fallback, fallback_team=fallback_team,
                                       pacer=pacer, owns_store=True)

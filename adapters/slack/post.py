@@ -1,29 +1,32 @@
 """Posting digests to Slack: `SlackChatAdapter` (the `ChatAdapter` of bot.chat) on
-slack_sdk's `AsyncWebClient`.
+slack_sdk's `AsyncWebClient`. It only translates: one message out, one message found;
+the core's delivery loop (`bot.delivery`) decides what to send, retry or settle.
 
 A digest is a parent message and one threaded reply per paper (`thread_ts`). Each message
-carries its idempotency key in Slack message metadata (`hotpapers_message`), so that
-`find_message` can read it back from the channel history or the thread after a crash.
-429s are retried by the client (`Retry-After`), and sends are paced per channel so they
-are rare. Slack errors become `PermanentDeliveryError` (the channel is gone or the bot
-lost access) or `TransientDeliveryError` (anything that may pass).
+carries its idempotency key in Slack message metadata (`hotpapers_message`): readers
+don't see it, and `find_message` reads it back with `include_all_metadata`, paging the
+channel history (for a parent) or the whole thread (for a reply) from shortly before the
+send was first tried until the key is found or the history ends. 429s are retried by
+the client (`Retry-After`); sends are paced per channel so they are rare. A failure
+after which the message may exist (5xx, timeout, dropped connection) is
+`InDoubtDeliveryError`; `PermanentDeliveryError` when the channel is gone or the bot
+lost access; `TransientDeliveryError` for the rest (nothing was posted).
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 import aiohttp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack import client as slack_client
 from adapters.slack import pacing
 from adapters.slack.client import check_token, guarded, make_client
 from adapters.slack.pacing import ChannelPacer
-from bot.errors import ConfigurationError, TransientDeliveryError
+from bot.chat import Wanted
+from bot.errors import ConfigurationError
 from bot.models import DeliveryRef, Digest, RankedPaper
 from bot.render.slack import SlackMessage, paper_message, parent_message
 from bot.settings import Settings
@@ -31,13 +34,15 @@ from bot.settings import Settings
 log = logging.getLogger(__name__)
 
 METADATA_EVENT = "hotpapers_message"
-HISTORY_PAGES = 5  # how far back find_message looks (200 messages a page)
+PAGE_SIZE = 200  # messages per history page (Slack may return fewer)
 
 
 class SlackChatAdapter:
-    """Posts digests to Slack channels (channel ids like `C0123456`)."""
+    """Posts digests to Slack channels (channel ids like `C0123456`). `team_url` (from
+    `auth.test`) makes permalinks."""
 
     platform = "slack"
+    reads_back = True
 
     def __init__(
         self,
@@ -46,14 +51,17 @@ class SlackChatAdapter:
         per_channel_rate: float | None = None,
         owns_session: aiohttp.ClientSession | None = None,
         pacer: ChannelPacer | None = None,
+        team_url: str | None = None,
+        page_size: int = PAGE_SIZE,
     ) -> None:
         self.client = client
         self.per_channel_rate = per_channel_rate or pacing.PER_CHANNEL_RATE
         self.pacer = pacer or ChannelPacer()
+        self.team_url = team_url.rstrip("/") + "/" if team_url else None
+        self.page_size = page_size
         self._owned_session = owns_session
 
     # --- sending ------------------------------------------------------------------
-
     async def post(
         self, channel: str, message: SlackMessage, *, key: str, thread_ts: str | None = None
     ) -> DeliveryRef:
@@ -68,9 +76,17 @@ class SlackChatAdapter:
                 unfurl_links=False,
                 unfurl_media=False,
                 metadata=metadata,
-            ))
+            ), posting=True)
         ts = str(resp["ts"])
-        return DeliveryRef(message_id=ts, thread_id=thread_ts or ts)
+        return self._ref(channel, ts, thread_ts)
+
+    def _ref(self, channel: str, ts: str, thread_ts: str | None) -> DeliveryRef:
+        link = None
+        if self.team_url:
+            link = f"{self.team_url}archives/{channel}/p{ts.replace('.', '')}"
+            if thread_ts and thread_ts != ts:
+                link += f"?thread_ts={thread_ts}&cid={channel}"
+        return DeliveryRef(message_id=ts, thread_id=thread_ts or ts, permalink=link)
 
     async def send_parent(
         self, channel: str, digest: Digest, *, key: str, notes: Iterable[str] = ()
@@ -89,67 +105,33 @@ class SlackChatAdapter:
         thread_ts = parent.thread_id or parent.message_id
         return await self.post(channel, paper_message(digest, paper), key=key, thread_ts=thread_ts)
 
-    async def post_digest(
-        self, channel: str, digest: Digest, *, key_prefix: str, notes: Iterable[str] = (),
-        attempts: int = 3,
-    ) -> list[DeliveryRef]:
-        """The whole thread at once (on-demand answers; the publisher drives the daily
-        post message by message with its ledger): parent, then the papers in rank order.
-        A send that fails transiently is looked up by its key before it is sent again."""
-        parent = await self._settled(
-            channel, None, f"{key_prefix}:0", attempts,
-            lambda key: self.send_parent(channel, digest, key=key, notes=notes))
-        refs = [parent]
-
-        def reply(paper: RankedPaper) -> Callable[[str], Awaitable[DeliveryRef]]:
-            async def send(key: str) -> DeliveryRef:
-                return await self.send_paper(channel, parent, digest, paper, key=key)
-            return send
-
-        for paper in digest.papers:
-            refs.append(await self._settled(
-                channel, parent, f"{key_prefix}:{paper.rank}", attempts, reply(paper)))
-        return refs
-
-    async def _settled(
-        self, channel: str, parent: DeliveryRef | None, key: str, attempts: int,
-        send: Callable[[str], Awaitable[DeliveryRef]],
-    ) -> DeliveryRef:
-        for attempt in range(attempts):
-            try:
-                if attempt:
-                    found = await self.find_message(channel, key, parent)
-                    if found is not None:
-                        return found
-                return await send(key)
-            except TransientDeliveryError:
-                if attempt == attempts - 1:
-                    raise
-                await asyncio.sleep(slack_client.RETRY_BACKOFF * 2**attempt)
-        raise AssertionError("unreachable")
-
     # --- reading back -------------------------------------------------------------
     async def find_message(
-        self, channel: str, key: str, parent: DeliveryRef | None
+        self, channel: str, wanted: Wanted, parent: DeliveryRef | None
     ) -> DeliveryRef | None:
+        """The message whose metadata carries `wanted.key`: the channel's history (a
+        parent) or the parent's whole thread (a reply), paged from `wanted.not_before`
+        until found or the end."""
+        oldest = f"{wanted.not_before.timestamp():.6f}"
         cursor: str | None = None
-        for _ in range(HISTORY_PAGES):
+        while True:
             if parent is None:
                 resp = await guarded(self.client.conversations_history(
-                    channel=channel, include_all_metadata=True, limit=200, cursor=cursor))
+                    channel=channel, oldest=oldest, include_all_metadata=True,
+                    limit=self.page_size, cursor=cursor))
             else:
                 thread = parent.thread_id or parent.message_id
                 resp = await guarded(self.client.conversations_replies(
-                    channel=channel, ts=thread, include_all_metadata=True, limit=200,
-                    cursor=cursor))
+                    channel=channel, ts=thread, oldest=oldest, include_all_metadata=True,
+                    limit=self.page_size, cursor=cursor))
             for msg in resp.get("messages") or []:
-                if _message_key(msg) == key:
+                if _message_key(msg) == wanted.key:
                     ts = str(msg["ts"])
-                    return DeliveryRef(message_id=ts, thread_id=str(msg.get("thread_ts") or ts))
+                    thread_ts = str(msg.get("thread_ts") or ts)
+                    return self._ref(channel, ts, thread_ts if thread_ts != ts else None)
             cursor = (resp.get("response_metadata") or {}).get("next_cursor") or None
             if not cursor:
                 return None
-        return None
 
     async def close(self) -> None:
         if self._owned_session is not None:
@@ -176,8 +158,9 @@ async def open_chat_adapter(settings: Settings) -> SlackChatAdapter:
     session = aiohttp.ClientSession()
     client = make_client(settings, settings.slack_bot_token.get_secret_value(), session=session)
     try:
-        await check_token(client)
+        identity = await check_token(client)
     except BaseException:
         await session.close()
         raise
-    return SlackChatAdapter(client, owns_session=session)
+    return SlackChatAdapter(client, owns_session=session, per_channel_rate=settings.slack_rate,
+                            team_url=str(identity.get("url") or "") or None)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from bot.cli import (  # noqa: F401  (each module registers its commands on `app`)
     archive_cmds,
+    deliveries_cmds,
     digest_cmds,
     explain_cmds,
     live_cmds,

@@ -10,7 +10,7 @@ import datetime as dt
 import functools
 import logging
 import signal
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated
 
 import aiohttp
@@ -24,8 +24,8 @@ from bot.core import Core
 from bot.errors import ConfigurationError, UsageError
 from bot.models import Command, Digest, Subscription
 from bot.platforms import Supervisor
-from bot.publish import PublishReport, publish
-from bot.schedule import Build, Observe, Scheduler
+from bot.publish import Mode, PublishReport, publish
+from bot.schedule import Build, Observe, Publish, Scheduler
 from bot.settings import Settings, get_settings
 from bot.store import Store
 
@@ -88,38 +88,54 @@ def live_observe(settings: Settings, store: Store, session: aiohttp.ClientSessio
     return observe
 
 
+def daily_publisher(store: Store, settings: Settings, pool: ChatAdapters) -> Publish:
+    """The scheduler's publish: each subscribed channel's thread "1" of a day (or of a
+    week or month: the digest's key names it), as planned."""
+
+    async def publish_all(digest: Digest, subs: list[Subscription]) -> PublishReport:
+        adapters = await pool.for_platforms({s.platform for s in subs})
+        return await publish(store, adapters, digest, subs, mode=Mode.DAILY,
+                             lease_ttl=settings.lease_seconds, public_url=settings.public_url)
+
+    return publish_all
+
+
+@contextlib.asynccontextmanager
+async def daily_scheduler(core: Core) -> AsyncIterator[Scheduler]:
+    """The scheduler of `hotpapers run`, with its live build, feed observation and
+    chat adapters (also `hotpapers post --subscribed`: the same code path). Weekly and
+    monthly windows go through the same publisher, with their own plans and keys."""
+    settings, store = core.settings, core.store
+    pool = ChatAdapters(settings)
+    async with aiohttp.ClientSession(headers={"User-Agent": settings.user_agent}) as session:
+        pacer = ArxivPacer(session, min_interval=settings.arxiv_min_interval,
+                           user_agent=settings.user_agent)  # one pace for both
+        publisher = daily_publisher(store, settings, pool)
+        try:
+            yield Scheduler(store, settings,
+                            build=live_build(settings, store, session, pacer),
+                            publish=publisher, publish_window=publisher,
+                            observe=live_observe(settings, store, session, pacer))
+        finally:
+            await pool.close()
+
+
 async def _worker(once: bool) -> None:
     async with open_core(with_builder=True) as core:  # /hot builds missing past days
-        settings, store = core.settings, core.store
-        if await store.latest_date() is None:
+        if await core.store.latest_date() is None:
             out.print(EMPTY_STORE, markup=False, soft_wrap=True)
-        pool = ChatAdapters(settings)
-
-        async def publish_all(digest: Digest, subs: list[Subscription]) -> PublishReport:
-            adapters = await pool.for_platforms({s.platform for s in subs})
-            return await publish(store, adapters, digest, subs, public_url=settings.public_url)
-
-        async with aiohttp.ClientSession(headers={"User-Agent": settings.user_agent}) as session:
-            pacer = ArxivPacer(session, min_interval=settings.arxiv_min_interval,
-                               user_agent=settings.user_agent)  # one pace for both
-            scheduler = Scheduler(store, settings,
-                                  build=live_build(settings, store, session, pacer),
-                                  publish=publish_all,
-                                  observe=live_observe(settings, store, session, pacer))
-            try:
-                if once:
-                    outcomes = await scheduler.run_due()
-                    for o in outcomes:
-                        out.print(f"{o.digest_date}: {o.status} {o.detail}")
-                    if scheduler.waiting_for:
-                        out.print(scheduler.waiting_for, markup=False)
-                    elif not outcomes:
-                        nxt = await scheduler.next_run()
-                        out.print(f"nothing due; next run {nxt:%Y-%m-%d %H:%M %Z}")
-                    return
-                await _serve(core, scheduler)
-            finally:
-                await pool.close()
+        async with daily_scheduler(core) as scheduler:
+            if once:
+                outcomes = await scheduler.run_due()
+                for o in outcomes:
+                    out.print(f"{o.digest_date}: {o.status} {o.detail}", markup=False)
+                if scheduler.waiting_for:
+                    out.print(scheduler.waiting_for, markup=False)
+                elif not outcomes:
+                    nxt = await scheduler.next_run()
+                    out.print(f"nothing due; next run {nxt:%Y-%m-%d %H:%M %Z}")
+                return
+            await _serve(core, scheduler)
 
 
 async def _serve(core: Core, scheduler: Scheduler) -> None:

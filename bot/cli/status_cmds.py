@@ -64,17 +64,19 @@ async def channel_statuses(core: Core) -> list[ChannelStatus]:
     """Every subscribed or posted-to channel: what it gets and its last digest's messages."""
     store = core.store
     subs = {s.target: s for s in await store.list_subscriptions()}
-    last_by: dict[str, tuple[dt.date, dict[str, int], str]] = {}
+    # per channel: digest key -> (message counts by state, last update); the channel's
+    # last digest is the one updated last (a day, or a week or month: `2021-W31`)
+    by_key: dict[str, dict[str, tuple[dict[str, int], str]]] = {}
     for d in await store.deliveries():
         target = f"{d.platform}:{d.channel}"
-        date, counts, when = last_by.get(target, (d.digest_date, {}, ""))
-        if d.digest_date > date:
-            date, counts, when = d.digest_date, {}, ""
-        if d.digest_date == date:
-            counts[d.status] = counts.get(d.status, 0) + 1
-            stamp = d.updated_at.strftime("%Y-%m-%d %H:%M") if d.updated_at else ""
-            when = max(when, stamp)
-        last_by[target] = (date, counts, when)
+        counts, when = by_key.setdefault(target, {}).get(d.digest_key, ({}, ""))
+        counts[d.status] = counts.get(d.status, 0) + 1
+        stamp = d.updated_at.strftime("%Y-%m-%d %H:%M") if d.updated_at else ""
+        by_key[target][d.digest_key] = (counts, max(when, stamp))
+    last_by: dict[str, tuple[str, dict[str, int], str]] = {}
+    for target, keys in by_key.items():
+        key, (counts, when) = max(keys.items(), key=lambda kv: (kv[1][1], kv[0]))
+        last_by[target] = (key, counts, when)
     found = []
     for target in sorted(set(subs) | set(last_by)):
         sub = subs.get(target)
@@ -83,13 +85,13 @@ async def channel_statuses(core: Core) -> list[ChannelStatus]:
             state = "one-off (not subscribed)"
         elif sub.paused:
             state = "paused"
-        elif counts.get("pending") or counts.get("failed"):
+        elif counts.get("pending") or counts.get("failed") or counts.get("in_doubt"):
             state = "unfinished"
         else:
             state = "ok"
         found.append(ChannelStatus(
             target=target, gets=describe(sub).split(" (")[0] if sub else "-",
-            last_digest=str(date_) if date_ else None, messages=dict(sorted(counts.items())),
+            last_digest=date_ or None, messages=dict(sorted(counts.items())),
             at=when or None, state=state, pause_reason=sub.pause_reason if sub and sub.paused
             else ""))
     return found
@@ -117,7 +119,7 @@ async def show_status(core: Core, fmt: Format = Format.text) -> None:
         return None
 
     async def no_publish(digest: Digest, _subs: list[Subscription]) -> PublishReport:
-        return PublishReport(digest.date, ())
+        return PublishReport(digest.key, ())
 
     scheduler = Scheduler(store, core.settings, build=no_build, publish=no_publish)
     nxt, last = await scheduler.next_run(), await scheduler.last_day()
@@ -159,8 +161,7 @@ async def show_status(core: Core, fmt: Format = Format.text) -> None:
     out.print(f"[bold]last run day handled[/]: {last or 'none yet'}")
     for w in windows:
         out.print(f"[bold]{w['cadence']} posts[/]: {w['channels']} channel(s); last due "
-                  f"{w['last_due']}, next due {w['next_due']} (not posted by this version "
-                  "yet: they wait for the ledger keyed by digest key)")
+                  f"{w['last_due']}, next due {w['next_due']}")
     if feed is not None:
         seen, at = feed
         what = f"{seen.items} new + cross papers" if seen.items else "empty: no announcement"

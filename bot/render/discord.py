@@ -38,19 +38,6 @@ COLOR = 0xB31B1B  # arXiv red
 Embed = dict[str, Any]
 
 
-def ref_footer(text: str, ref: str) -> str:
-    """The footer line; `ref` (the delivery key) lets the adapter find the message again
-    in channel history after a crash, since Discord doesn't return nonces there."""
-    return f"{text} · ref {ref}" if ref else text
-
-
-def ref_of(embed: Embed) -> str:
-    """The delivery key a footer carries ("" when none)."""
-    footer = str((embed.get("footer") or {}).get("text", ""))
-    _, sep, ref = footer.rpartition(" · ref ")
-    return ref.strip() if sep else ""
-
-
 def thread_name(digest: Digest) -> str:
     """`Hot Papers 2021-08-06` (+ the channel's categories), within 100 characters."""
     name = digest.heading
@@ -59,7 +46,7 @@ def thread_name(digest: Digest) -> str:
     return shorten(name, THREAD_NAME_LIMIT)
 
 
-def parent_embed(digest: Digest, *, notes: tuple[str, ...] = (), ref: str = "") -> Embed:
+def parent_embed(digest: Digest, *, notes: tuple[str, ...] = ()) -> Embed:
     """The parent message: heading, how many papers, categories, sources, failures, and
     the numbered list of the papers with linked titles (as the Slack parent has)."""
     n = len(digest.papers)
@@ -78,7 +65,7 @@ def parent_embed(digest: Digest, *, notes: tuple[str, ...] = (), ref: str = "") 
         lines.append(f"[Read it on the web]({digest.web_url})")
     head = shorten_lines("\n".join(lines), DESCRIPTION_LIMIT)
     title = shorten(digest.heading, TITLE_LIMIT)
-    footer = ref_footer(f"counted {digest.counted_at:%Y-%m-%d %H:%M} UTC", ref)
+    footer = f"counted {digest.counted_at:%Y-%m-%d %H:%M} UTC"
     room = min(DESCRIPTION_LIMIT, EMBED_TOTAL_LIMIT - len(title) - len(footer)) - len(head) - 2
     listed = title_list(digest, room)
     return _fit(
@@ -110,7 +97,7 @@ def title_list(digest: Digest, room: int) -> str:
     return "\n".join(lines)
 
 
-def paper_embed(digest: Digest, paper: RankedPaper, *, ref: str = "") -> Embed:
+def paper_embed(digest: Digest, paper: RankedPaper) -> Embed:
     """One paper: linked title, authors, counts, abs | pdf, category tags, abstract and
     the top post's link."""
     p = paper.paper
@@ -124,7 +111,7 @@ def paper_embed(digest: Digest, paper: RankedPaper, *, ref: str = "") -> Embed:
     ]
     tail = [_top_post(paper.mentions[0])] if paper.mentions else []
     title = shorten(f"{paper.rank}. {title_text(paper)}", TITLE_LIMIT, keep_spacing=True)
-    footer = ref_footer(f"{digest.heading} · #{paper.rank} of {len(digest.papers)}", ref)
+    footer = f"{digest.heading} · #{paper.rank} of {len(digest.papers)}"
     fixed = "\n".join(x for x in head if x)
     end = "\n\n" + "\n".join(tail) if tail else ""
     # The abstract takes what the limits leave (description and whole-embed budgets).

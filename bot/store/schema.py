@@ -61,7 +61,7 @@ digests = Table(
     Column("title", Text, nullable=False, server_default=""),
     Column("meta", JSON, nullable=False),
     Column("stored_at", UTCDateTime, nullable=False),
-    # Provenance (migration 0004): "imported" | "complete" | "partial" (`bot.models`);
+    # Provenance (migration 0005): "imported" | "complete" | "partial" (`bot.models`);
     # the social sources a build asked, its coverage notes, and for a partial digest
     # when it may be built again and how many builds fell short so far.
     Column("status", String(16), nullable=False, server_default="complete"),
@@ -163,20 +163,57 @@ subscriptions = Table(
     UniqueConstraint("platform", "channel", name="uq_subscriptions_platform_channel"),
 )
 
+# One thread of one digest in one channel: its plan (see bot.models.ThreadPlan).
+thread_plans = Table(
+    "thread_plans",
+    metadata,
+    Column("digest_key", String(32), primary_key=True),
+    Column("platform", String(32), primary_key=True),
+    Column("channel", String(128), primary_key=True),
+    Column("thread", String(64), primary_key=True),
+    Column("workspace", String(64), nullable=False, server_default=""),
+    Column("view", JSON, nullable=True),  # NULL: posted before plans existed (legacy)
+    Column("view_hash", String(32), nullable=False, server_default=""),
+    Column("parent", JSON, nullable=False),  # what the parent says: heading, notes
+    Column("parts", JSON, nullable=False),  # the arXiv ids, in order
+    Column("origin", String(16), nullable=False, server_default=""),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+# Who is posting a thread right now: one row per thread while a poster holds it.
+thread_leases = Table(
+    "thread_leases",
+    metadata,
+    Column("digest_key", String(32), primary_key=True),
+    Column("platform", String(32), primary_key=True),
+    Column("channel", String(128), primary_key=True),
+    Column("thread", String(64), primary_key=True),
+    Column("holder", String(128), nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("acquired_at", UTCDateTime, nullable=False),
+    Index("ix_thread_leases_holder", "holder"),
+)
+
+# The delivery ledger: one row per message of a thread, part = "parent" or an arXiv id.
 deliveries = Table(
     "deliveries",
     metadata,
-    Column("digest_date", Date, primary_key=True),
+    Column("digest_key", String(32), primary_key=True),
     Column("platform", String(32), primary_key=True),
     Column("channel", String(128), primary_key=True),
-    Column("part", Integer, primary_key=True),
+    Column("thread", String(64), primary_key=True),
+    Column("part", String(64), primary_key=True),
     Column("workspace", String(64), nullable=False, server_default=""),
     Column("status", String(16), nullable=False),
     Column("message_id", String(128), nullable=True),
     Column("thread_id", String(128), nullable=True),
-    Column("nonce", String(64), nullable=False, server_default=""),
+    Column("permalink", Text, nullable=True),
+    Column("key", String(64), nullable=False, server_default=""),
     Column("detail", Text, nullable=False, server_default=""),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("first_attempt_at", UTCDateTime, nullable=True),
     Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_deliveries_channel_updated", "platform", "channel", "updated_at"),
 )
 
 kv = Table(

@@ -4,7 +4,7 @@ SQLite: the FTS5 table `papers_fts` (porter stemmer, ranked by bm25 with the tit
 weighted most); PostgreSQL: the generated tsvector column `papers.search` (english
 configuration, ranked by ts_rank_cd). Both take the same query language, the one web
 search boxes use: words (all must match), "quoted phrases", -excluded words and OR.
-Migration 0005 creates both.
+Migration 0006 creates both.
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
 """`Store`: the one persistence API the core uses (digests, papers, mentions,
-subscriptions, the delivery ledger and a small key/value table for the scheduler)."""
+subscriptions, thread plans, leases and the delivery ledger, and a small key/value table
+for the scheduler)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,6 @@ from bot.models import (
     PARTIAL,
     STORED_STATUSES,
     CountedPost,
-    Delivery,
     Digest,
     Mention,
     Paper,
@@ -28,18 +28,21 @@ from bot.models import (
 )
 from bot.store import schema as t
 from bot.store.migrate import upgrade
+from bot.store.threads import ThreadTables
 
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-class Store:
-    """Async access to the database. Create with `await Store.open(url)`."""
+class Store(ThreadTables):
+    """Async access to the database. Create with `await Store.open(url)`. Plans,
+    leases and the delivery ledger: `bot.store.threads`."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self.dialect = engine.dialect.name
+        self._upserts: dict[tuple[str, tuple[str, ...], tuple[str, ...]], Any] = {}
 
     @classmethod
     async def open(cls, url: str, *, migrate: bool = True) -> Store:
@@ -88,16 +91,20 @@ class Store:
     ) -> None:
         if not rows:
             return
-        stmt = self._insert(table)
-        cols = list(update_cols) if update_cols is not None else [
+        cols = tuple(update_cols) if update_cols is not None else tuple(
             c for c in rows[0] if c not in keys
-        ]
-        if cols:
-            stmt = stmt.on_conflict_do_update(
-                index_elements=list(keys), set_={c: stmt.excluded[c] for c in cols}
-            )
-        else:
-            stmt = stmt.on_conflict_do_nothing(index_elements=list(keys))
+        )
+        shape = (table.name, tuple(keys), cols)
+        stmt = self._upserts.get(shape)  # built once: the ledger upserts thousands of times
+        if stmt is None:
+            stmt = self._insert(table)
+            if cols:
+                stmt = stmt.on_conflict_do_update(
+                    index_elements=list(keys), set_={c: stmt.excluded[c] for c in cols}
+                )
+            else:
+                stmt = stmt.on_conflict_do_nothing(index_elements=list(keys))
+            self._upserts[shape] = stmt
         for i in range(0, len(rows), 500):
             await conn.execute(stmt, list(rows[i : i + 500]))
 
@@ -381,51 +388,6 @@ class Store:
                 .where(_is_channel(platform, channel))
                 .values(paused=paused, pause_reason=reason)
             )
-
-    # --- delivery ledger -----------------------------------------------------------
-    async def record_delivery(self, d: Delivery) -> None:
-        await self.record_deliveries([d])
-
-    async def record_deliveries(self, rows: Iterable[Delivery]) -> None:
-        """Upsert ledger rows in one transaction (the last row for a message wins)."""
-        by_message = {
-            (d.digest_date, d.platform, d.channel, d.part): {
-                "digest_date": d.digest_date,
-                "platform": d.platform,
-                "channel": d.channel,
-                "part": d.part,
-                "workspace": d.workspace,
-                "status": d.status,
-                "message_id": d.message_id,
-                "thread_id": d.thread_id,
-                "nonce": d.nonce,
-                "detail": d.detail,
-                "updated_at": d.updated_at or _now(),
-            }
-            for d in rows
-        }
-        async with self.engine.begin() as conn:
-            await self._upsert(conn, t.deliveries, list(by_message.values()),
-                               ["digest_date", "platform", "channel", "part"])
-
-    async def deliveries(
-        self,
-        digest_date: dt.date | None = None,
-        platform: str | None = None,
-        channel: str | None = None,
-    ) -> list[Delivery]:
-        q = select(t.deliveries).order_by(
-            t.deliveries.c.digest_date, t.deliveries.c.platform, t.deliveries.c.channel,
-            t.deliveries.c.part,
-        )
-        if digest_date is not None:
-            q = q.where(t.deliveries.c.digest_date == digest_date)
-        if platform is not None:
-            q = q.where(t.deliveries.c.platform == platform)
-        if channel is not None:
-            q = q.where(t.deliveries.c.channel == channel)
-        async with self.engine.connect() as conn:
-            return [Delivery(**dict(r)) for r in (await conn.execute(q)).mappings()]
 
     # --- key/value -----------------------------------------------------------------
     async def get_value(self, key: str) -> str | None:

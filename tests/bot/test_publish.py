@@ -7,13 +7,15 @@ import datetime as dt
 
 import pytest
 
-from bot.models import Subscription
-from bot.publish import delivery_key, publish
+from bot.models import Delivery, Subscription
+from bot.plans import delivery_key
+from bot.publish import Mode, publish
 from bot.store import Store
 from tests.fakes.digests import make_digest
 from tests.fakes.memory_chat import MemoryChatAdapter, SimulatedCrash
 
 DAY = dt.date(2021, 8, 6)
+KEY = DAY.isoformat()
 
 
 def subs(*channels: str, **kw: object) -> list[Subscription]:
@@ -30,11 +32,14 @@ async def test_each_channel_gets_parent_then_papers_in_order(
         assert memory_chat.ranks(ch) == list(range(8))
         parent = memory_chat.messages[ch][0]
         assert all(m.thread_id == parent.message_id for m in memory_chat.messages[ch][1:])
-    ledger = await any_store.deliveries(DAY, "memory", "B")
-    assert [d.part for d in ledger] == list(range(8))
-    assert {d.status for d in ledger} == {"sent"}
+    ledger = await any_store.deliveries(KEY, "memory", "B")
+    ids = [p.paper.arxiv_id for p in digest.papers]
+    assert [d.part for d in ledger] == ["parent", *ids]  # parts are papers, not positions
+    assert {d.status for d in ledger} == {"sent"} and {d.thread for d in ledger} == {"1"}
     assert ledger[3].message_id == memory_chat.messages["B"][3].message_id
-    assert ledger[3].nonce == delivery_key(DAY, "memory", "B", 3)
+    assert ledger[3].key == delivery_key(KEY, "memory", "B", "1", ids[2])
+    assert memory_chat.messages["B"][3].key == ledger[3].key
+    assert all(d.attempts == 1 and d.first_attempt_at is not None for d in ledger)
 
 
 async def test_rerun_sends_nothing_again(sqlite_store: Store, memory_chat: MemoryChatAdapter
@@ -46,13 +51,18 @@ async def test_rerun_sends_nothing_again(sqlite_store: Store, memory_chat: Memor
     assert memory_chat.total() == 12
 
 
-async def test_force_posts_again(sqlite_store: Store, memory_chat: MemoryChatAdapter) -> None:
+async def test_again_posts_a_new_thread(sqlite_store: Store, memory_chat: MemoryChatAdapter
+                                        ) -> None:
     digest = make_digest(DAY, 2)
-    await publish(sqlite_store, {"memory": memory_chat}, digest, subs("A"))
-    forced = await publish(sqlite_store, {"memory": memory_chat}, digest, subs("A"), force=True)
-    assert forced.sent == 3 and memory_chat.ranks("A") == [0, 1, 2, 0, 1, 2]
+    await publish(sqlite_store, {"memory": memory_chat}, digest, subs("A"), mode=Mode.POST)
+    again = await publish(sqlite_store, {"memory": memory_chat}, digest, subs("A"),
+                          mode=Mode.AGAIN)
+    assert again.sent == 3 and memory_chat.ranks("A") == [0, 1, 2, 0, 1, 2]
+    assert again.channels[0].thread == "2"
     keys = [m.key for m in memory_chat.messages["A"]]
     assert len(set(keys)) == 6
+    plans = await sqlite_store.thread_plans(KEY, "memory", "A")
+    assert [(p.thread, p.origin) for p in plans] == [("1", "post"), ("2", "again")]
 
 
 async def test_channel_view_follows_its_subscription(
@@ -128,8 +138,8 @@ async def test_transient_failure_left_for_next_run(
     by = {c.channel: c for c in report.channels}
     assert not report.complete and by["A"].status == "failed" and by["B"].status == "done"
     assert "A" not in memory_chat.messages
-    ledger = await sqlite_store.deliveries(DAY, "memory", "A")
-    assert [d.status for d in ledger] == ["pending"]  # in doubt: the next run looks first
+    ledger = await sqlite_store.deliveries(KEY, "memory", "A")
+    assert [(d.part, d.status, d.attempts) for d in ledger] == [("parent", "pending", 2)]
     memory_chat.flaky.clear()
     finds = memory_chat.finds
     again = await publish(sqlite_store, {"memory": memory_chat}, digest, subs("A", "B"))
@@ -165,9 +175,9 @@ async def test_missing_adapter_is_reported_not_paused(sqlite_store: Store) -> No
 
 async def test_channels_run_in_parallel(sqlite_store: Store) -> None:
     class Slow(MemoryChatAdapter):
-        async def send_parent(self, channel, digest, *, key):  # type: ignore[no-untyped-def]
+        async def send_parent(self, channel, digest, *, key, notes=()):  # type: ignore[no-untyped-def]
             await asyncio.sleep(0.05)
-            return await super().send_parent(channel, digest, key=key)
+            return await super().send_parent(channel, digest, key=key, notes=notes)
 
     chat = Slow()
     loop = asyncio.get_running_loop()
@@ -180,15 +190,17 @@ async def test_channels_run_in_parallel(sqlite_store: Store) -> None:
 
 async def test_ledger_group_commit_shares_transactions(any_store: Store) -> None:
     from bot.ledger import LedgerWriter
-    from bot.models import Delivery
 
     ledger = LedgerWriter(any_store)
     await asyncio.gather(*(
-        ledger.record(Delivery(DAY, "memory", f"c{i}", part, "pending", nonce=f"k{i}.{part}"))
+        ledger.record(Delivery(KEY, "memory", f"c{i}", "1", f"2108.{part:05d}", "pending",
+                               key=f"k{i}.{part}"))
         for i in range(20) for part in range(5)))
-    rows = await any_store.deliveries(DAY)
+    rows = await any_store.deliveries(KEY)
     assert len(rows) == 100 and {r.status for r in rows} == {"pending"}
     assert ledger.transactions < 100 / 4  # concurrent writers shared transactions
-    await ledger.record(Delivery(DAY, "memory", "c3", 2, "sent", message_id="m", nonce="k3.2"))
-    row = next(r for r in await any_store.deliveries(DAY, "memory", "c3") if r.part == 2)
+    await ledger.record(Delivery(KEY, "memory", "c3", "1", "2108.00002", "sent", message_id="m",
+                                 key="k3.2"))
+    row = next(r for r in await any_store.deliveries(KEY, "memory", "c3")
+               if r.part == "2108.00002")
     assert row.status == "sent" and row.message_id == "m"

@@ -14,13 +14,14 @@ import pytest
 
 from bot.core import Core
 from bot.models import Command, Digest, Subscription
-from bot.publish import ChannelReport, PublishReport
+from bot.publish import ChannelReport, PublishReport, publish
 from bot.schedule import Scheduler
 from bot.settings import Settings
 from bot.store import Store
 from bot.window_schedule import WindowSchedule, first_announcement_day
 from tests.fakes.clock import FakeClock
 from tests.fakes.digests import make_digest
+from tests.fakes.memory_chat import MemoryChatAdapter
 
 UTC = dt.UTC
 DAYS = [dt.date(2021, 7, d) for d in (26, 27, 28, 29, 30)] + \
@@ -178,3 +179,38 @@ async def test_subscribe_weekly_and_monthly_in_chat(sqlite_store: Store) -> None
     assert await say("subscriptions") == \
         "This channel gets the daily Hot Papers for cs.LG, stat.ML."
     assert await say("unsubscribe") == "This channel no longer gets the daily Hot Papers."
+
+
+async def test_the_weekly_thread_goes_through_the_real_publisher_apart_from_the_daily(
+        sqlite_store: Store, memory_chat: MemoryChatAdapter) -> None:
+    """The worker's wiring: the daily post and the weekly post through `bot.publish`
+    with the same ledger. A worker back on Monday catches up the daily thread of Friday
+    2021-08-06 and posts the weekly one (2021-W31), each planned and keyed by its own
+    digest key, each once; a restart posts neither again."""
+    for day in DAYS:
+        await sqlite_store.save_digest(make_digest(day, 4))
+    await sqlite_store.save_subscription(Subscription("memory", "lab",
+                                                      cadences=("daily", "weekly")))
+    await sqlite_store.set_value("schedule.last_day", "2021-08-06")  # run day: Friday's
+    await sqlite_store.set_value("schedule.windows", '{"weekly": "2021-W30"}')
+    settings = Settings(database_url="sqlite+aiosqlite://")
+
+    async def post(digest: Digest, subs: list[Subscription]) -> PublishReport:
+        return await publish(sqlite_store, {"memory": memory_chat}, digest, subs,
+                             sleep=lambda _s: asyncio.sleep(0))
+
+    async def build(date: dt.date) -> Digest | None:
+        return await sqlite_store.get_digest(date)
+
+    for _ in range(2):  # the second run is a restart: nothing is due any more
+        sched = Scheduler(sqlite_store, settings, build=build, publish=post,
+                          publish_window=post, clock=FakeClock(at(8, 9, 9, 5)))
+        await sched.run_due()
+    parents = [m for m in memory_chat.messages["lab"] if m.rank == 0]
+    assert [m.text.split(":")[0] for m in parents] == ["Hot Papers 2021-08-06",
+                                                       "Hot Papers of the week 2021-W31"]
+    assert memory_chat.ranks("lab") == [0, 1, 2, 3, 4, 0, 1, 2, 3, 4]
+    keys = {d.digest_key for d in await sqlite_store.deliveries()}
+    assert keys == {"2021-08-06", "2021-W31"}
+    assert {p.digest_key for p in await sqlite_store.thread_plans("2021-W31", "memory",
+                                                                   "lab")} == {"2021-W31"}

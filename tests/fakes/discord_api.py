@@ -4,14 +4,22 @@ It speaks the documented protocol closely enough for discord.py 2.x: bot-token a
 per-route rate-limit buckets with `X-RateLimit-*` headers, 429s with the JSON body
 `{retry_after, global}` AND a `Via` header (without them discord.py assumes a
 Cloudflare ban), `Content-Type` exactly `application/json`, a global limit, and
-`enforce_nonce` (a repeated nonce returns the first message instead of a duplicate).
-Like the real API, message history does NOT carry nonces.
+`enforce_nonce` (a repeated nonce returns the first message instead of a duplicate;
+`honour_nonce=False` switches that off, as on a server that doesn't, so only the
+client's own logic can keep delivery exactly once). Like the real API, message history
+does NOT carry nonces (only the answer to the POST does), ids are snowflakes (the time
+they were made, shifted left 22 bits), history pages take `before`/`after`/`limit`
+(at most 100) the way Discord does, and interaction answers are type-20 messages with
+`interaction_metadata`.
 
 The gateway does HELLO (op 10) -> IDENTIFY (op 2) -> READY + GUILD_CREATE, answers
 heartbeats (op 1 -> op 11), and lets a test inject INTERACTION_CREATE dispatches.
 
 Every request is recorded in `calls`; `fail(...)` makes the next matching requests
-fail; `force_429(...)` makes them rate limited. Use `running_fake_discord()`.
+fail (before doing the work, or `after=True`: the message is stored, then the answer is
+an error; `drop=True`: the connection is closed instead); `force_429(...)` makes them
+rate limited. `sent_nonce(message)` is the nonce a stored message was sent with (the
+server's own record, never shown to clients). Use `running_fake_discord()`.
 """
 
 from __future__ import annotations
@@ -28,7 +36,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from tests.fakes.discord_limits import RateLimits
+from tests.fakes.discord_limits import Dropped, RateLimits
 from tests.fakes.discord_payloads import (
     APP_ID,
     BOT_USER_ID,
@@ -47,6 +55,7 @@ from tests.fakes.discord_payloads import (
     user_payload,
 )
 
+DISCORD_EPOCH_MS = 1420070400000
 Handler = Callable[[web.Request, re.Match[str], Json | None], Awaitable[tuple[int, Any]]]
 
 
@@ -81,6 +90,7 @@ class FakeDiscord:
     latency: float = 0.0
     privileged_intents: int = 0  # intents the application may use beyond the default ones
     identify_close_code: int | None = None  # close the gateway with this code on IDENTIFY
+    honour_nonce: bool = True  # enforce_nonce de-duplicates (False: a server that doesn't)
     calls: list[Call] = field(default_factory=list)
     channels: dict[int, Json] = field(default_factory=dict)
     messages: dict[int, list[Json]] = field(default_factory=dict)
@@ -90,11 +100,13 @@ class FakeDiscord:
     deleted_originals: list[str] = field(default_factory=list)  # interaction tokens
     followups: list[Json] = field(default_factory=list)
     webhooks: dict[int, tuple[str, int]] = field(default_factory=dict)  # id -> (token, channel)
+    # called with (channel id, message) after a message is stored (tests add chatter)
+    on_message: Callable[[int, Json], None] | None = None
     base_url: str = ""
     gateway_url: str = ""
 
     def __post_init__(self) -> None:
-        self._ids = itertools.count(1_000_000_000_000_000_001)
+        self._last_id = 0
         self.limits = RateLimits(self)
         self._sockets: list[web.WebSocketResponse] = []
         self._seq = itertools.count(1)
@@ -128,7 +140,14 @@ class FakeDiscord:
 
     # --- set-up and control ----------------------------------------------------------
     def new_id(self) -> int:
-        return next(self._ids)
+        """A snowflake for now (milliseconds since Discord's epoch << 22), increasing."""
+        now = (int(time.time() * 1000) - DISCORD_EPOCH_MS) << 22
+        self._last_id = max(now, self._last_id + 1)
+        return self._last_id
+
+    @staticmethod
+    def sent_nonce(message: Json) -> str | None:
+        return message.get("_nonce")
 
     def add_channel(self, cid: int, name: str, type_: int, parent: int | None = None) -> Json:
         ch = channel_payload(cid, name, type_, parent)
@@ -146,9 +165,12 @@ class FakeDiscord:
         return f"https://discord.com/api/webhooks/{wid}/{token}"
 
     def fail(self, method: str, path_regex: str, status: int, count: int = 1,
-             code: int = 0, message: str = "") -> None:
-        """The next `count` requests matching fail with `status` (JSON error body)."""
-        self.limits.fail(method, path_regex, status, count, code, message)
+             code: int = 0, message: str = "", *, after: bool = False,
+             drop: bool = False) -> None:
+        """The next `count` requests matching fail with `status` (JSON error body);
+        `after`: served first (a message is stored), then answered with the failure;
+        `drop`: the connection is closed instead of answering."""
+        self.limits.fail(method, path_regex, status, count, code, message, after, drop)
 
     def force_429(self, method: str, path_regex: str, count: int = 1,
                   is_global: bool = False) -> None:
@@ -163,6 +185,17 @@ class FakeDiscord:
 
     def thread_messages(self, thread_id: int | str) -> list[Json]:
         return self.messages.get(int(thread_id), [])
+
+    def user_message(self, channel: int, text: str) -> Json:
+        """A message a person posts (not the bot)."""
+        msg: Json = {
+            "id": str(self.new_id()), "channel_id": str(channel), "type": 0, "content": text,
+            "embeds": [], "author": user_payload(700000000000000009, "someone"),
+            "attachments": [], "mentions": [], "mention_roles": [], "mention_everyone": False,
+            "pinned": False, "tts": False, "timestamp": now_iso(), "edited_timestamp": None,
+            "flags": 0, "components": []}
+        self.messages.setdefault(channel, []).append(msg)
+        return msg
 
     # --- gateway-side control ------------------------------------------------------------
     async def dispatch(self, event: str, data: Json) -> None:
@@ -230,7 +263,13 @@ class FakeDiscord:
         query = dict(request.query)
         if self.latency:
             await asyncio.sleep(self.latency)
-        status, payload, headers = await self._respond(request, path, body)
+        try:
+            status, payload, headers = await self._respond(request, path, body)
+        except Dropped:
+            self.calls.append(Call(request.method, path, query, body, 0, time.monotonic()))
+            assert request.transport is not None
+            request.transport.close()  # the client sees the connection drop, no answer
+            return web.Response(status=500)
         self.calls.append(Call(request.method, path, query, body, status, time.monotonic()))
         if status == 204:
             return web.Response(status=204, headers=headers)
@@ -251,6 +290,11 @@ class FakeDiscord:
             if refused is not None:
                 return refused
             status, payload = await handler(request, m, body)
+            late = self.limits.late_failure(method, path)
+            if late is not None:  # the work is done; the answer says otherwise
+                if late.drop:
+                    raise Dropped
+                return late.status, late.body, {}
             return status, payload, self.limits.headers(method, template, m)
         return 404, {"message": "404: Not Found", "code": 0}, {}
 
@@ -291,6 +335,8 @@ class FakeDiscord:
         if body.get("nonce") is not None:
             msg["_nonce"] = str(body["nonce"])
         self.messages.setdefault(channel, []).append(msg)
+        if self.on_message is not None:
+            self.on_message(channel, msg)
         ch = self.channels.get(channel)
         if ch is not None:
             ch["last_message_id"] = msg["id"]
@@ -316,7 +362,7 @@ class FakeDiscord:
             return 400, {"message": error, "code": 50035}
         cid = int(m["c"])
         nonce = body.get("nonce")
-        if nonce is not None and body.get("enforce_nonce"):
+        if nonce is not None and body.get("enforce_nonce") and self.honour_nonce:
             for old in self.messages[cid]:
                 if old.get("_nonce") == str(nonce):
                     return 200, self._public(old, with_nonce=True)
@@ -325,10 +371,13 @@ class FakeDiscord:
     async def _history(self, r: web.Request, m: re.Match[str], _b: Any) -> tuple[int, Any]:
         if self._channel(m) is None:
             return 404, {"message": "Unknown Channel", "code": 10003}
-        limit = int(r.query.get("limit", "50"))
-        newest_first = list(reversed(self.messages[int(m["c"])]))
+        limit = max(1, min(int(r.query.get("limit", "50")), 100))
+        newest_first = sorted(self.messages[int(m["c"])], key=lambda x: -int(x["id"]))
         if "before" in r.query:
             newest_first = [x for x in newest_first if int(x["id"]) < int(r.query["before"])]
+        if "after" in r.query:  # the `limit` messages right after it, newest first
+            later = [x for x in newest_first if int(x["id"]) > int(r.query["after"])]
+            return 200, [self._public(x) for x in later[-limit:]]
         return 200, [self._public(x) for x in newest_first[:limit]]
 
     async def _get_message(self, _r: web.Request, m: re.Match[str], _b: Any) -> tuple[int, Any]:
@@ -401,7 +450,11 @@ class FakeDiscord:
             "id": iid, "type": 2, "response_message_loading": body["type"] == 5,
             "response_message_ephemeral": bool(data.get("flags", 0) & 64)}}
         if body["type"] in (4, 5):
-            msg = self._create_message(int(self._dispatched_channel(iid)), data)
+            msg = self._create_message(int(self._dispatched_channel(iid)), data, webhook=APP_ID)
+            msg["type"] = 20  # CHAT_INPUT_COMMAND: an interaction's answer
+            msg["author"] = user_payload(BOT_USER_ID, "hotpapers", bot=True)
+            msg["interaction_metadata"] = {"id": iid, "type": 2, "user": user_payload(
+                700000000000000001, "asker"), "authorizing_integration_owners": {}}
             response["interaction"]["response_message_id"] = msg["id"]
             response["resource"] = {"type": body["type"], "message": self._public(msg)}
         return 200, response
@@ -495,7 +548,8 @@ class FakeDiscord:
 
 
 @asynccontextmanager
-async def running_fake_discord(**options: Any) -> AsyncIterator[FakeDiscord]:
+async def running_fake_discord(middlewares: tuple[Any, ...] = (), **options: Any
+                               ) -> AsyncIterator[FakeDiscord]:
     """Start a `FakeDiscord` on a free port and point discord.py at it (`Route.BASE`,
     `DiscordWebSocket.DEFAULT_GATEWAY`), restoring both afterwards. `fake.base_url` is
     the value for `DISCORD_API_URL`, `fake.gateway_url` for `DISCORD_GATEWAY_URL`."""
@@ -504,7 +558,9 @@ async def running_fake_discord(**options: Any) -> AsyncIterator[FakeDiscord]:
     from discord.http import Route
 
     fake = FakeDiscord(**options)
-    runner = web.AppRunner(fake.app())
+    app = fake.app()
+    app.middlewares.extend(middlewares)
+    runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()

@@ -27,6 +27,8 @@ class _Failure:
     status: int
     count: int
     body: dict[str, Any]
+    after: bool = False  # do the work first (stored), then fail
+    drop: bool = False  # close the connection instead of answering
 
 
 @dataclass
@@ -35,6 +37,10 @@ class _Bucket:
     window: float
     used: int = 0
     reset_at: float = 0.0
+
+
+class Dropped(Exception):
+    """Raised while serving a request: close the connection instead of answering."""
 
 
 class RateLimits:
@@ -48,9 +54,10 @@ class RateLimits:
         self._forced_429: list[tuple[str, re.Pattern[str], int, bool]] = []
 
     def fail(self, method: str, path_regex: str, status: int, count: int, code: int,
-             message: str) -> None:
+             message: str, after: bool = False, drop: bool = False) -> None:
         body = {"message": message or f"{status}: fake failure", "code": code}
-        self._failures.append(_Failure(method, re.compile(path_regex), status, count, body))
+        self._failures.append(_Failure(method, re.compile(path_regex), status, count, body,
+                                       after, drop))
 
     def force_429(self, method: str, path_regex: str, count: int, is_global: bool) -> None:
         self._forced_429.append((method, re.compile(path_regex), count, is_global))
@@ -60,10 +67,27 @@ class RateLimits:
         limited = self._limited(method, path, template, m)
         if limited is not None:
             return limited
+        return self._failure(method, path, after=False)
+
+    def late_failure(self, method: str, path: str) -> _Failure | None:
+        """A failure to answer with after the request was served (the work is done)."""
+        f = self._match(method, path, after=True)
+        return f
+
+    def _failure(self, method: str, path: str, *, after: bool) -> Refusal | None:
+        f = self._match(method, path, after=after)
+        if f is None:
+            return None
+        if f.drop:
+            raise Dropped
+        return f.status, f.body, {}
+
+    def _match(self, method: str, path: str, *, after: bool) -> _Failure | None:
         for f in self._failures:
-            if f.count > 0 and f.method == method and f.pattern.search(path):
+            if f.count > 0 and f.after == after and f.method == method and \
+                    f.pattern.search(path):
                 f.count -= 1
-                return f.status, f.body, {}
+                return f
         return None
 
     def _key(self, method: str, template: str, m: re.Match[str]) -> str:

@@ -2,13 +2,16 @@
 slack-bolt clients talk to (`AsyncWebClient(base_url=fake.url)`).
 
 It implements auth.test, chat.postMessage, chat.postEphemeral, chat.getPermalink,
-conversations.history, conversations.replies, users.info and conversations.info (who may
-manage a channel: `fake.users`, `fake.channels`, `fake.usergroups`),
-usergroups.users.list, apps.connections.open (pointing at a socket-mode fake) and a
+conversations.history, conversations.replies (cursor paging, `oldest`, at most `max_page`
+messages a page like Slack's own cap), users.info and conversations.info (who may manage
+a channel: `fake.users`, `fake.channels`, `fake.usergroups`), usergroups.users.list,
+apps.connections.open (pointing at a socket-mode fake) and a
 `response_url` endpoint (`fake.response_url(name)`). It records every call, assigns
-increasing `ts`, keeps the messages per channel (with thread_ts and metadata), enforces a
-per-channel message rate with HTTP 429 + an integer `Retry-After`, rejects Block Kit over
-Slack's limits (`invalid_blocks`) and fails on command (`fake.fail_next(...)`).
+increasing `ts` from the clock (as Slack does), keeps the messages per channel (with
+thread_ts and metadata), enforces a per-channel message rate with HTTP 429 + an integer
+`Retry-After`, rejects Block Kit over Slack's limits (`invalid_blocks`) and fails on
+command (`fake.fail_next(...)`): before or after doing the work, with an error answer or
+by dropping the connection.
 
 Use:
     async with fake_slack(rate_per_channel=1000) as slack:
@@ -67,6 +70,8 @@ class Failure:
     times: int = 1
     retry_after: int = 0
     after: bool = False  # do the work, then fail (the reply is lost, the message posted)
+    drop: bool = False  # close the connection instead of answering
+    skip: int = 0  # let this many calls through first
 
 
 @dataclass
@@ -75,6 +80,7 @@ class FakeSlack:
     rate_per_channel: float | None = None
     retry_after: int | None = None  # the Retry-After to send (None: seconds until allowed)
     latency: float = 0.0
+    max_page: int = 1000  # conversations.* return at most this many messages a page
     tokens: set[str] = field(default_factory=lambda: {BOT_TOKEN, APP_TOKEN})
     revoked: set[str] = field(default_factory=set)
     installed: dict[str, str] = field(default_factory=dict)  # bot token -> team (OAuth)
@@ -89,14 +95,18 @@ class FakeSlack:
     url: str = ""
     _failures: dict[str, list[Failure]] = field(default_factory=lambda: defaultdict(list))
     _last_post: dict[str, float] = field(default_factory=dict)
-    _ts: int = 0
+    _ts: float = 0.0
 
     # --- driving the fake from a test ---------------------------------------------------
     def fail_next(self, method: str, error: str, *, status: int = 200, times: int = 1,
-                  retry_after: int = 0, after: bool = False) -> None:
-        """The next `times` calls of `method` fail with `error` (status 429 or 5xx too);
-        `after`: the call takes effect first (a post lands, but the client sees a failure)."""
-        self._failures[method].append(Failure(error, status, times, retry_after, after))
+                  retry_after: int = 0, after: bool = False, drop: bool = False,
+                  skip: int = 0) -> None:
+        """The next `times` calls of `method` (after `skip` that go through) fail with
+        `error` (status 429 or 5xx too); `after`: the call takes effect first (a post
+        lands, but the client sees a failure); `drop`: the connection is closed instead
+        of answering."""
+        self._failures[method].append(Failure(error, status, times, retry_after, after, drop,
+                                              skip))
 
     def response_url(self, name: str = "r1") -> str:
         return self.url.removesuffix("api/") + f"_response/{name}"
@@ -141,6 +151,14 @@ class FakeSlack:
         return web.json_response(body, status=status, headers=headers)
 
     async def _api(self, request: web.Request) -> web.StreamResponse:
+        try:
+            return await self._serve(request)
+        except _Dropped:
+            assert request.transport is not None
+            request.transport.close()  # the client sees the connection drop, no answer
+            return web.Response(status=500)
+
+    async def _serve(self, request: web.Request) -> web.StreamResponse:
         import asyncio
 
         method = request.match_info["method"]
@@ -166,7 +184,9 @@ class FakeSlack:
             return self._reply(call, {"ok": False, "error": "invalid_auth"})
         queued = self._failures.get(method)
         failure = None
-        if queued:
+        if queued and queued[0].skip > 0:
+            queued[0].skip -= 1
+        elif queued:
             failure = queued[0]
             failure.times -= 1
             if failure.times <= 0:
@@ -191,6 +211,9 @@ class FakeSlack:
         return self._reply(call, body)
 
     def _fail(self, call: Call, f: Failure) -> web.Response:
+        if f.drop:
+            call.status, call.error = 0, "dropped"
+            raise _Dropped
         headers = {"Retry-After": str(f.retry_after)} if f.status == 429 else None
         return self._reply(call, {"ok": False, "error": f.error}, f.status, headers)
 
@@ -207,8 +230,9 @@ class FakeSlack:
         return None
 
     def _next_ts(self) -> str:
-        self._ts += 1
-        return f"1628240000.{self._ts:06d}"
+        """Now, in Slack's `seconds.micro` form, always increasing."""
+        self._ts = max(round(time.time(), 6), round(self._ts + 0.000001, 6))
+        return f"{self._ts:.6f}"
 
     def _auth_test(self, params: dict[str, Any], token: str) -> dict[str, Any]:
         team = self.installed.get(token, TEAM_ID)
@@ -288,8 +312,10 @@ class FakeSlack:
         return {"ok": True, "message_ts": self._next_ts()}
 
     def _conversations_history(self, params: dict[str, Any], token: str) -> dict[str, Any]:
+        oldest = float(params.get("oldest") or 0)
         msgs = [m for m in self.messages.get(str(params.get("channel")), [])
-                if "thread_ts" not in m or m["thread_ts"] == m["ts"]]
+                if ("thread_ts" not in m or m["thread_ts"] == m["ts"])
+                and float(m["ts"]) > oldest]
         return self._page(list(reversed(msgs)), params)  # newest first, like Slack
 
     def _conversations_replies(self, params: dict[str, Any], token: str) -> dict[str, Any]:
@@ -298,11 +324,12 @@ class FakeSlack:
                 if m["ts"] == ts or m.get("thread_ts") == ts]
         if not msgs:
             return {"ok": False, "error": "thread_not_found"}
+        oldest = float(params.get("oldest") or 0)  # the parent always comes first
+        msgs = [m for m in msgs if m["ts"] == ts or float(m["ts"]) > oldest]
         return self._page(msgs, params)
 
-    @staticmethod
-    def _page(msgs: list[dict[str, Any]], params: dict[str, Any]) -> dict[str, Any]:
-        limit = int(params.get("limit") or 100)
+    def _page(self, msgs: list[dict[str, Any]], params: dict[str, Any]) -> dict[str, Any]:
+        limit = min(int(params.get("limit") or 100), self.max_page)
         start = int(params.get("cursor") or 0)
         page = msgs[start:start + limit]
         if str(params.get("include_all_metadata", "")).lower() not in ("1", "true"):
@@ -316,6 +343,10 @@ class FakeSlack:
         body["_name"] = request.match_info["name"]
         self.responses.append(body)
         return web.Response(text="ok")
+
+
+class _Dropped(Exception):
+    """Raised inside a handler to drop the connection instead of answering."""
 
 
 def block_problems(params: dict[str, Any]) -> str | None:
@@ -349,11 +380,15 @@ def block_problems(params: dict[str, Any]) -> str | None:
 
 
 @asynccontextmanager
-async def fake_slack(**options: Any) -> AsyncIterator[FakeSlack]:
+async def fake_slack(middlewares: tuple[Any, ...] = (), **options: Any
+                     ) -> AsyncIterator[FakeSlack]:
     """Start a fake Slack Web API on 127.0.0.1 (random port); `fake.url` is the
-    `SLACK_API_URL` (ends in `/api/`), `fake.calls` the call log."""
+    `SLACK_API_URL` (ends in `/api/`), `fake.calls` the call log. `middlewares` are
+    added to the server (a test's own, e.g. tests.fakes.killer)."""
     fake = FakeSlack(**options)
-    server = TestServer(fake.app(), host="127.0.0.1")
+    app = fake.app()
+    app.middlewares.extend(middlewares)
+    server = TestServer(app, host="127.0.0.1")
     await server.start_server()
     fake.url = str(server.make_url("/api/"))
     try:

@@ -1,21 +1,35 @@
-"""Posting digests with the real discord.py against the local fake Discord."""
+"""Posting digests with the real discord.py against the local fake Discord: layout,
+limits, 429s, error mapping, reading back by ids (no key in any message), and the core's
+delivery loop with nonce de-duplication OFF: a 500 after storing never duplicates."""
 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
 
 import discord
 import pytest
 
 from adapters.discord.post import DiscordChatAdapter, open_chat_adapter
-from bot.errors import ConfigurationError, PermanentDeliveryError, TransientDeliveryError
-from bot.models import DeliveryRef
+from bot.chat import Wanted
+from bot.errors import (
+    ConfigurationError,
+    InDoubtDeliveryError,
+    PermanentDeliveryError,
+    TransientDeliveryError,
+)
+from bot.models import PARENT, DeliveryRef, Digest, Subscription
+from bot.publish import Mode, PublishReport, publish
 from bot.render.discord import parent_embed
 from bot.settings import Settings
+from bot.store import Store
 from tests.fakes.discord_api import (
     FORUM_CHANNEL_ID,
+    GUILD_ID,
     TEXT_CHANNEL_ID,
     TOKEN,
     FakeDiscord,
@@ -40,6 +54,22 @@ async def adapter(fake: FakeDiscord) -> AsyncIterator[DiscordChatAdapter]:
     a = await open_chat_adapter(settings_for(fake))
     yield a
     await a.close()
+
+
+def wanted(key: str, part: str = PARENT, known: frozenset[str] = frozenset(),
+           replies: int = 0) -> Wanted:
+    return Wanted(key=key, part=part, since=dt.datetime.now(dt.UTC), known=known,
+                  replies=replies)
+
+
+async def publish_now(store: Store, adapter: DiscordChatAdapter, digest: Digest, channel: int,
+                      **kw: Any) -> PublishReport:
+    async def no_sleep(_: float) -> None:
+        return None
+
+    return await publish(store, {"discord": adapter}, digest,
+                         [Subscription("discord", str(channel))], sleep=no_sleep,
+                         mode=Mode.POST, **kw)
 
 
 async def post(adapter: DiscordChatAdapter, channel: int, n: int = 11) -> DeliveryRef:
@@ -69,9 +99,12 @@ async def test_text_channel_gets_parent_public_thread_and_papers_in_rank_order(
     assert "https://arxiv.org/list/cs.LG/recent" in first["description"]
     assert "[pdf](https://arxiv.org/pdf/2108.00001)" in first["description"]
     assert "https://twitter.com/u1/status/1" in first["description"]
-    # Every send carried the nonce with enforce_nonce.
+    # Every send carried the nonce with enforce_nonce; no message shows it.
     sends = fake.sent("POST", r"/messages$")
     assert all(c.body["nonce"].startswith("k-p") and c.body["enforce_nonce"] for c in sends)
+    assert "k-p" not in json.dumps([fake._public(m) for m in channel_msgs + replies])
+    assert parent.permalink == (f"https://discord.com/channels/{GUILD_ID}/{TEXT_CHANNEL_ID}/"
+                                f"{parent.message_id}")
 
 
 async def test_forum_channel_gets_a_forum_post_with_the_papers_inside(
@@ -129,17 +162,58 @@ async def test_a_resent_key_returns_the_first_message(
     assert len(fake.thread_messages(parent.thread_id or "0")) == 1
 
 
-async def test_find_message_settles_in_doubt_sends_from_history(
+async def test_find_message_reads_ids_back_not_nonces_or_text(
         fake: FakeDiscord, adapter: DiscordChatAdapter) -> None:
     parent = await post(adapter, TEXT_CHANNEL_ID, n=4)
-    # History carries no nonces (like Discord): the footer ref is what matches.
     history = fake.messages[int(parent.thread_id or 0)]
-    assert all("nonce" not in fake._public(m) for m in history)
-    found_parent = await adapter.find_message(str(TEXT_CHANNEL_ID), "k-p0", None)
+    assert all("nonce" not in fake._public(m) for m in history)  # like Discord
+    found_parent = await adapter.find_message(str(TEXT_CHANNEL_ID), wanted("k-p0", replies=4),
+                                              None)
     assert found_parent == parent
-    found = await adapter.find_message(str(TEXT_CHANNEL_ID), "k-p3", parent)
+    digest = sample_digest(4)
+    third = digest.papers[2].paper.arxiv_id
+    found = await adapter.find_message(str(TEXT_CHANNEL_ID), wanted("k-p3", third), parent)
     assert found is not None and found.message_id == history[2]["id"]
-    assert await adapter.find_message(str(TEXT_CHANNEL_ID), "k-p9", parent) is None
+    assert await adapter.find_message(str(TEXT_CHANNEL_ID), wanted("k-p9", "2108.99999"),
+                                      parent) is None
+    # a message the ledger already has is never taken for another one
+    recorded = frozenset({parent.message_id})
+    assert await adapter.find_message(str(TEXT_CHANNEL_ID), wanted("x", known=recorded),
+                                      None) is None
+    # a person's messages and the bot's interaction answers are not candidates
+    fake.user_message(TEXT_CHANNEL_ID, "nice papers")
+    assert await adapter.find_message(str(TEXT_CHANNEL_ID), wanted("x", known=recorded),
+                                      None) is None
+
+
+async def test_two_unrecorded_parents_are_not_guessed(
+        fake: FakeDiscord, adapter: DiscordChatAdapter) -> None:
+    await adapter.send_parent(str(TEXT_CHANNEL_ID), sample_digest(0), key="a")
+    await adapter.send_parent(str(TEXT_CHANNEL_ID), sample_digest(0), key="b")
+    with pytest.raises(TransientDeliveryError, match="could be parent"):
+        await adapter.find_message(str(TEXT_CHANNEL_ID), wanted("a"), None)
+
+
+async def test_a_paper_past_the_first_history_page_is_found(fake: FakeDiscord) -> None:
+    """30 papers with 120 messages of people in between: the paper on the second page
+    of the thread's history (Discord pages 100 at a time) is still found."""
+    a = await open_chat_adapter(settings_for(fake))
+    try:
+        digest = sample_digest(30)
+        parent = await a.send_parent(str(TEXT_CHANNEL_ID), digest, key="p0")
+        for p in digest.papers:
+            if p.rank == 2:
+                for i in range(120):
+                    fake.user_message(int(parent.thread_id or 0), f"chatter {i}")
+            await a.send_paper(str(TEXT_CHANNEL_ID), parent, digest, p, key=f"p{p.rank}")
+        last = digest.papers[-1].paper.arxiv_id
+        found = await a.find_message(str(TEXT_CHANNEL_ID), wanted("p30", last), parent)
+    finally:
+        await a.close()
+    assert found is not None
+    assert found.message_id == fake.thread_messages(parent.thread_id or "0")[-1]["id"]
+    pages = [c for c in fake.sent("GET", r"/messages$") if "after" in c.query]
+    assert len(pages) == 2
 
 
 async def test_find_message_finishes_a_missing_thread(
@@ -147,16 +221,71 @@ async def test_find_message_finishes_a_missing_thread(
     digest = sample_digest(2)
     # A crash between the parent and its thread: only the parent exists.
     msg = await adapter.client.get_partial_messageable(TEXT_CHANNEL_ID).send(
-        embeds=[discord.Embed.from_dict(parent_embed(digest, ref="crash"))], nonce="crash")
-    ref = await adapter.find_message(str(TEXT_CHANNEL_ID), "crash", None)
-    assert ref == DeliveryRef(str(msg.id), str(msg.id))
+        embeds=[discord.Embed.from_dict(parent_embed(digest))], nonce="crash")
+    ref = await adapter.find_message(str(TEXT_CHANNEL_ID), wanted("crash", replies=2), None)
+    assert ref is not None and (ref.message_id, ref.thread_id) == (str(msg.id), str(msg.id))
     assert fake.channels[msg.id]["type"] == 11
 
 
 async def test_find_message_in_a_forum(fake: FakeDiscord, adapter: DiscordChatAdapter) -> None:
     parent = await post(adapter, FORUM_CHANNEL_ID, n=1)
-    assert await adapter.find_message(str(FORUM_CHANNEL_ID), "k-p0", None) == parent
-    assert await adapter.find_message(str(FORUM_CHANNEL_ID), "other", None) is None
+    found = await adapter.find_message(str(FORUM_CHANNEL_ID), wanted("k-p0"), None)
+    assert found == parent
+    assert await adapter.find_message(str(FORUM_CHANNEL_ID), wanted(
+        "other", known=frozenset({parent.message_id})), None) is None
+
+
+@pytest.mark.parametrize("drop", [False, True], ids=["500-after-storing", "dropped"])
+async def test_the_core_loop_settles_stored_sends_without_nonce_dedup(
+        tmp_path: Path, drop: bool) -> None:
+    """Discord stores the parent and a paper, then answers 500 (or drops the
+    connection), and it does NOT de-duplicate nonces: no duplicate, nothing lost."""
+    async with running_fake_discord(honour_nonce=False) as fake:
+        store = await Store.open(f"sqlite+aiosqlite:///{tmp_path / 'd.db'}")
+        a = await open_chat_adapter(settings_for(fake))
+        try:
+            fake.fail("POST", rf"^/channels/{TEXT_CHANNEL_ID}/messages$", 500, after=True,
+                      drop=drop)
+            digest = sample_digest(4)
+
+            def paper_2_fails(channel: int, msg: dict[str, Any]) -> None:
+                if msg["embeds"] and msg["embeds"][0]["title"].startswith("2."):
+                    fake.fail("POST", rf"^/channels/{channel}/messages$", 502, after=True,
+                              drop=drop)
+
+            fake.on_message = paper_2_fails
+            (c,) = (await publish_now(store, a, digest, TEXT_CHANNEL_ID)).channels
+            assert c.status == "done" and c.settled == 2, c
+        finally:
+            await a.close()
+            await store.close()
+        (parent,) = fake.messages[TEXT_CHANNEL_ID]
+        titles = [m["embeds"][0]["title"][:2] for m in fake.thread_messages(parent["id"])]
+        assert titles == ["1.", "2.", "3.", "4."]  # once each, in order
+        posts = fake.sent("POST", r"/messages$", status=None)
+        assert len(posts) == 5  # nothing was sent twice (discord.py's 5xx retry is off)
+
+
+async def test_discord_py_alone_would_resend_after_a_500(fake: FakeDiscord) -> None:
+    """Why the guard exists: discord.py's own HTTPClient retries a 500 with the same body,
+    so a server that stored the first copy and doesn't honour nonces gets two."""
+    fake.honour_nonce = False
+    plain = discord.Client(intents=discord.Intents.none())
+    await plain.login(TOKEN)
+    try:
+        fake.fail("POST", rf"^/channels/{TEXT_CHANNEL_ID}/messages$", 500, after=True)
+        await plain.get_partial_messageable(TEXT_CHANNEL_ID).send("hello", nonce="n1")
+    finally:
+        await plain.close()
+    assert len(fake.messages[TEXT_CHANNEL_ID]) == 2
+    guarded = await open_chat_adapter(settings_for(fake))
+    try:
+        fake.fail("POST", rf"^/channels/{TEXT_CHANNEL_ID}/messages$", 500, after=True)
+        with pytest.raises(InDoubtDeliveryError, match="500"):
+            await guarded.send_parent(str(TEXT_CHANNEL_ID), sample_digest(0), key="n2")
+    finally:
+        await guarded.close()
+    assert len(fake.messages[TEXT_CHANNEL_ID]) == 3  # one more, not two
 
 
 async def test_missing_access_and_unknown_channel_are_permanent(
@@ -170,11 +299,13 @@ async def test_missing_access_and_unknown_channel_are_permanent(
         await adapter.send_parent("general", sample_digest(1), key="z")
 
 
-async def test_server_errors_are_transient(fake: FakeDiscord, adapter: DiscordChatAdapter) -> None:
+async def test_server_errors_are_in_doubt(fake: FakeDiscord, adapter: DiscordChatAdapter
+                                          ) -> None:
     fake.fail("POST", r"/channels/123/messages$", 503)
-    with pytest.raises(TransientDeliveryError, match="503"):
+    with pytest.raises(InDoubtDeliveryError, match="503"):
         await adapter.send_parent(str(TEXT_CHANNEL_ID), sample_digest(1), key="t")
     assert fake.messages[TEXT_CHANNEL_ID] == []
+    assert len(fake.sent("POST", r"/channels/123/messages$", status=None)) == 1
 
 
 async def test_bad_token_is_one_line_configuration_error_without_the_token(
@@ -199,3 +330,36 @@ async def test_long_texts_stay_within_discord_limits(
     await adapter.send_paper(str(TEXT_CHANNEL_ID), parent, digest, digest.papers[0], key="big-p1")
     sent = fake.thread_messages(parent.thread_id or "0")[0]["embeds"][0]
     assert len(json.dumps(sent)) > 3000 and len(sent["title"]) <= 256
+
+
+async def test_a_30_paper_thread_past_the_first_page_is_settled_not_resent(
+        tmp_path: Path) -> None:
+    """People talk in the thread (120 messages after paper 2); Discord stores paper 30
+    and answers 500 (no nonce de-duplication): the loop finds it on the second history
+    page and records it; nothing is sent twice."""
+    async with running_fake_discord(honour_nonce=False) as fake:
+        store = await Store.open(f"sqlite+aiosqlite:///{tmp_path / 'd30.db'}")
+        a = await open_chat_adapter(settings_for(fake))
+        digest = sample_digest(30, abstract_len=100)
+
+        def chatter_and_a_lost_answer(channel: int, msg: dict[str, Any]) -> None:
+            title = msg["embeds"][0]["title"] if msg["embeds"] else ""
+            if title.startswith("2. "):
+                for i in range(120):
+                    fake.user_message(channel, f"chatter {i}")
+            if title.startswith("30. "):
+                fake.fail("POST", rf"^/channels/{channel}/messages$", 500, after=True)
+
+        fake.on_message = chatter_and_a_lost_answer
+        try:
+            (c,) = (await publish_now(store, a, digest, TEXT_CHANNEL_ID)).channels
+        finally:
+            await a.close()
+            await store.close()
+        assert c.status == "done" and c.settled == 1 and c.sent == 30, c
+        (parent,) = fake.messages[TEXT_CHANNEL_ID]
+        ours = [m for m in fake.thread_messages(parent["id"]) if m["embeds"]]
+        assert [m["embeds"][0]["title"].split(".")[0] for m in ours] == [
+            str(i) for i in range(1, 31)]
+        assert len(fake.sent("POST", r"/messages$", status=None)) == 31  # none resent
+        assert len([c for c in fake.sent("GET", r"/messages$") if "after" in c.query]) == 2

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 
 from adapters.discord.webhook import DiscordWebhookAdapter, open_chat_adapter
 from bot.errors import PermanentDeliveryError
-from bot.models import DeliveryRef
+from bot.models import DeliveryRef, Subscription
+from bot.publish import publish
 from bot.settings import Settings
+from bot.store import Store
 from tests.fakes.discord_api import (
     FORUM_CHANNEL_ID,
     TEXT_CHANNEL_ID,
@@ -98,3 +101,40 @@ async def test_bad_webhook_urls_get_one_line_answers(fake: FakeDiscord) -> None:
         assert "t" * 68 not in str(caught.value)
     finally:
         await adapter.close()
+
+
+async def test_a_send_in_doubt_is_marked_and_reported_never_resent(
+        fake: FakeDiscord, tmp_path: Path) -> None:
+    """The webhook stores paper 2, then answers 500 (nonce de-duplication off): a webhook
+    can't read the channel back, so the paper is marked in doubt and reported; the next
+    run reports it again and sends nothing; --resend-in-doubt sends it once more."""
+    fake.honour_nonce = False
+    adapter = await open_for(fake, fake.webhook_url(TEXT_CHANNEL_ID))
+    store = await Store.open(f"sqlite+aiosqlite:///{tmp_path / 'w.db'}")
+    subs = [Subscription("webhook", "default")]
+    digest = sample_digest(3)
+    try:
+        def fail_on_paper_2(channel: int, msg: dict[str, object]) -> None:
+            if str(msg["embeds"][0]["title"]).startswith("2."):  # type: ignore[index]
+                fake.fail("POST", r"^/webhooks/", 500, after=True)
+
+        fake.on_message = fail_on_paper_2
+        first = await publish(store, {"webhook": adapter}, digest, subs, backoff=0)
+        fake.on_message = None
+        (c,) = first.channels
+        assert c.status == "in-doubt" and "paper 2" in c.detail
+        assert "--resend-in-doubt" in c.detail and "can't be read back" in c.detail
+        titles = [m["embeds"][0]["title"][:2] for m in fake.messages[TEXT_CHANNEL_ID]]
+        assert titles == ["Ho", "1.", "2."]  # stored once: discord.py did not resend it
+        again = await publish(store, {"webhook": adapter}, digest, subs, backoff=0)
+        assert again.channels[0].status == "in-doubt" and len(fake.messages[TEXT_CHANNEL_ID]) == 3
+        rows = {r.part: r.status for r in await store.deliveries("2021-08-06")}
+        assert rows[digest.papers[1].paper.arxiv_id] == "in_doubt"
+        resent = await publish(store, {"webhook": adapter}, digest, subs, backoff=0,
+                               resend_in_doubt=True)
+        assert resent.channels[0].status == "done"
+        titles = [m["embeds"][0]["title"][:2] for m in fake.messages[TEXT_CHANNEL_ID]]
+        assert titles == ["Ho", "1.", "2.", "2.", "3."]  # the operator chose the resend
+    finally:
+        await adapter.close()
+        await store.close()

@@ -25,8 +25,9 @@ from bot.core import Core
 from bot.errors import ConfigurationError
 from bot.filters import view
 from bot.models import Subscription
-from bot.publish import publish
+from bot.publish import Mode, publish
 from bot.settings import Settings
+from bot.store import Store
 from tests.adapters.slack.helpers import SIGNING_SECRET, sample_digest, signed, slash_body, until
 from tests.fakes.digests import store_sample
 from tests.fakes.slack_api import (
@@ -268,16 +269,17 @@ async def test_a_reinstalled_workspace_posts_with_its_new_token(tmp_path: Path) 
         await core.store.save_subscription(Subscription("slack", "C400", workspace="T0004"))
         adapter = await open_chat_adapter("slack", settings)
         try:
-            first = await adapter.post_digest("C400", sample_digest(1), key_prefix="a")  # type: ignore[attr-defined]
+            sub = Subscription("slack", "C400", workspace="T0004")
+            first = await publish(core.store, {"slack": adapter}, sample_digest(1), [sub],
+                                  mode=Mode.POST)
             slack.revoked.add("xoxb-first-0004")
             await installed("T0004", "xoxb-second-0004")
-            report = await publish(core.store, {"slack": adapter}, sample_digest(2),
-                                   [Subscription("slack", "C400", workspace="T0004")],
-                                   backoff=0)
+            report = await publish(core.store, {"slack": adapter}, sample_digest(2), [sub],
+                                   backoff=0, mode=Mode.AGAIN)
         finally:
             await adapter.close()
             await core.close()
-        assert len(first) == 2 and report.count("done") == 1
+        assert first.sent == 2 and report.count("done") == 1 and report.sent == 3
         tokens = [c.token for c in slack.posts("C400")]
         assert tokens == ["xoxb-first-0004"] * 2 + ["xoxb-second-0004"] * 3
 
@@ -300,8 +302,11 @@ async def test_without_oauth_posting_uses_the_bot_token_as_before(tmp_path: Path
         adapter = await open_chat_adapter("slack", settings)
         try:
             assert isinstance(adapter, SlackChatAdapter)
-            refs = await adapter.post_digest("C500", sample_digest(2), key_prefix="k")
+            store = await Store.open(settings.database_url)
+            report = await publish(store, {"slack": adapter}, sample_digest(2),
+                                   [Subscription("slack", "C500")], mode=Mode.POST)
+            await store.close()
         finally:
             await adapter.close()
-        assert len(refs) == 3
+        assert report.sent == 3
         assert_thread(slack, "C500", 2, BOT_TOKEN)

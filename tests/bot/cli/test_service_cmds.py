@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import os
 import sys
 import time
@@ -13,9 +14,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from bot.archive.bundled import sample_digest as bundled_digest
 from bot.cli import app
 from bot.models import Delivery, Subscription
-from bot.publish import delivery_key
+from bot.plans import delivery_key
 from bot.store import Store
 from tests.fakes.slack_api import BOT_TOKEN, fake_slack
 from tests.paths import SAMPLE_POST
@@ -49,8 +51,10 @@ async def test_post_to_slack_12_messages_paced_without_429(tmp_path: Path) -> No
             msgs = fake.thread(ch)
             assert len(msgs) == 12
             assert all(m["thread_ts"] == msgs[0]["ts"] for m in msgs[1:])
+            digest = bundled_digest()
+            parts = ["parent", *(p.paper.arxiv_id for p in digest.papers)]
             assert [m["metadata"]["event_payload"]["key"] for m in msgs] == [
-                delivery_key(DATE, "slack", ch, p) for p in range(12)]
+                delivery_key(DATE.isoformat(), "slack", ch, "1", p) for p in parts]
             assert "Sketch Your Own GAN" in str(msgs[1]["blocks"])  # rank 1 first
         assert fake.count("chat.postMessage", 429) == 0
         assert took < 2 * 11  # the two channels went in parallel
@@ -85,11 +89,45 @@ def test_post_to_the_console_and_bad_input() -> None:
         (["--to", "console:-", "--date", "2021-13-01"], "YYYY-MM-DD"),
         (["--to", "console:-", "--date", "2021-08-07"], "nearest stored: 2021-08-06"),
         (["--to", "slack:C1"], "SLACK_BOT_TOKEN is missing"),
+        ([], "say where: --to slack:C0123"),
+        (["--subscribed", "--to", "console:-"], "leave out --to, --category and --again"),
     ):
         result = runner.invoke(app, ["post", *args])
         assert result.exit_code != 0, args
         assert hint in result.output, (args, result.output)
         assert "Traceback" not in result.output
+
+
+def test_post_again_force_alias_and_the_console_ledger() -> None:
+    assert runner.invoke(app, ["import", str(SAMPLE_POST)]).exit_code == 0
+    cv = ["post", "--date", "2021-08-06", "--to", "console:-", "-c", "cs.CV"]
+    assert runner.invoke(app, cv).exit_code == 0
+    full = runner.invoke(app, ["post", "--date", "2021-08-06", "--to", "console:-"])
+    assert full.exit_code == 1
+    assert ("2021-08-06 is already posted to console:- as 6 papers (cs.CV); add --again to "
+            "post this view as a new thread") in " ".join(full.output.split())
+    assert "Sketch Your Own GAN" not in full.output  # nothing was printed as posted
+    again = runner.invoke(app, ["post", "--date", "2021-08-06", "--to", "console:-", "--force"])
+    assert again.exit_code == 0, again.output
+    assert "--force is now called --again" in again.output
+    assert "console:- (thread 2): 12 of 12 messages sent" in again.output
+    table = runner.invoke(app, ["deliveries", "--date", "2021-08-06"])
+    assert table.exit_code == 0, table.output
+    shown = " ".join(table.output.split())
+    assert "console:- · thread 1 (post): 6 papers (cs.CV) · 7 of 7 sent" in shown
+    assert "thread 2 (again): 11 papers (the whole digest) · 12 of 12 sent" in shown
+    js = runner.invoke(app, ["deliveries", "--date", "2021-08-06", "--to", "console:-",
+                             "--format", "json"])
+    rows = json.loads(js.output)
+    assert len(rows) == 19 and rows[0]["part"] == "parent" and rows[0]["state"] == "sent"
+    assert rows[1]["part"] == "2108.02774" and rows[1]["position"] == 1
+    for args, hint in ((["--format", "xml"], "use --format table or --format json"),
+                       (["--to", "slack"], "platform:channel"),
+                       (["--date", "someday"], "YYYY-MM-DD")):
+        bad = runner.invoke(app, ["deliveries", *args])
+        assert bad.exit_code != 0 and hint in bad.output and "Traceback" not in bad.output
+    empty = runner.invoke(app, ["deliveries", "--date", "2021-08-05"])
+    assert empty.exit_code == 0 and "Nothing was posted for 2021-08-05" in empty.output
 
 
 def test_subscribe_unsubscribe_and_list() -> None:
@@ -121,10 +159,11 @@ def test_status_shows_next_run_last_posts_and_paused_channels(tmp_path: Path) ->
         await store.save_subscription(Subscription("slack", "C0OK"))
         await store.save_subscription(Subscription("discord", "77"))
         await store.set_paused("discord", "77", True, "2021-08-06: 404 Unknown Channel")
-        for part in range(3):
-            await store.record_delivery(Delivery(DATE, "slack", "C0OK", part, "sent",
-                                                 message_id=f"1.{part}"))
-        await store.record_delivery(Delivery(DATE, "slack", "C0OK", 3, "pending", nonce="k"))
+        for part in ("parent", "2108.00001", "2108.00002"):
+            await store.record_delivery(Delivery(DATE.isoformat(), "slack", "C0OK", "1", part,
+                                                 "sent", message_id=f"1.{part}"))
+        await store.record_delivery(Delivery(DATE.isoformat(), "slack", "C0OK", "1",
+                                             "2108.00003", "pending", key="k"))
         await store.close()
 
     asyncio.run(seed())

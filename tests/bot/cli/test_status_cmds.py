@@ -28,7 +28,8 @@ def seed() -> None:
                 "discord", cid, workspace="800000000000000001",
                 categories=("cs.LG", "stat.ML", "cs.CV", "cs.CL", "cs.AI"),
                 include_keywords=("diffusion models", "large language models")))
-            await store.record_delivery(Delivery(DATE, "discord", cid, 0, "sent", message_id="1"))
+            await store.record_delivery(Delivery(DATE.isoformat(), "discord", cid, "1", "parent",
+                                                 "sent", message_id="1"))
         await store.set_paused("discord", IDS[1], True, "404 Unknown Channel")
         supervisor = Supervisor(store)
         await supervisor.record("slack", "running")

@@ -23,7 +23,6 @@ from bot.render.discord import (
     embed_size,
     paper_embed,
     parent_embed,
-    ref_of,
 )
 from bot.render.slack import check_limits, paper_message, parent_message
 from tests.adapters.slack.helpers import sample_digest
@@ -81,18 +80,18 @@ def test_titles_keep_their_spacing_on_both_platforms() -> None:
 
 def test_the_discord_parent_lists_the_papers_like_the_slack_parent() -> None:
     d = bundled()
-    desc = parent_embed(d, ref="hp1")["description"]
+    desc = parent_embed(d)["description"]
     assert "1. [Sketch Your Own GAN](https://arxiv.org/abs/2108.02774)" in desc
     assert desc.index("1. [Sketch") < desc.index("2. [The AI Economist")
     assert all(f"{p.rank}. [" in desc for p in d.papers)
     slack = slack_text(parent_message(d))
     assert "1. <https://arxiv.org/abs/2108.02774|Sketch Your Own GAN>" in slack
-    # many papers: cut with a count, within the limits, the reference key untouched
+    # many papers: cut with a count, within the limits, no internal key anywhere
     many = sample_digest(300)
-    e = parent_embed(many, notes=("built on demand",), ref="k" * 22)
+    e = parent_embed(many, notes=("built on demand",))
     assert "more in the thread" in e["description"]
     assert len(e["description"]) <= DESCRIPTION_LIMIT and embed_size(e) <= EMBED_TOTAL_LIMIT
-    assert ref_of(e) == "k" * 22 and check_message({"embeds": [e]}) == ""
+    assert "ref " not in e["footer"]["text"] and check_message({"embeds": [e]}) == ""
 
 
 def test_window_cards_say_the_window_and_the_day_each_paper_counts_from() -> None:
@@ -131,7 +130,7 @@ def test_new_cards_fit_both_platforms_limits(title: str, abstract: str, post: st
     d = d.with_papers((first, *d.papers[1:]))
     for msg in (paper_message(d, first), parent_message(d, notes=(post,))):
         assert check_limits(msg) == [] and block_problems(dict(msg)) is None
-    for e in (paper_embed(d, first, ref="k" * 22), parent_embed(d, notes=(post,), ref="k" * 22)):
+    for e in (paper_embed(d, first), parent_embed(d, notes=(post,))):
         assert len(e["title"]) <= TITLE_LIMIT and len(e["description"]) <= DESCRIPTION_LIMIT
         assert embed_size(e) <= EMBED_TOTAL_LIMIT and check_message({"embeds": [e]}) == ""
-        assert ref_of(e) == "k" * 22
+        assert "· ref" not in e["footer"]["text"]  # no internal key shown to readers

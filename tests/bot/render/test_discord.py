@@ -18,7 +18,6 @@ from bot.render.discord import (
     escape_markdown,
     paper_embed,
     parent_embed,
-    ref_of,
     thread_name,
 )
 from tests.fakes.discord_api import sample_digest
@@ -26,11 +25,11 @@ from tests.fakes.discord_api import sample_digest
 
 def test_parent_embed_of_the_sample_day() -> None:
     d = bundled_digest()
-    e = parent_embed(d, notes=("built from: X, Hacker News",), ref="hp123")
+    e = parent_embed(d, notes=("built from: X, Hacker News",))
     assert e["title"] == "Hot Papers 2021-08-06"
     assert "**11 papers**" in e["description"] and "cs, stat.ML" in e["description"]
     assert "built from: X, Hacker News" in e["description"]
-    assert ref_of(e) == "hp123"
+    assert e["footer"]["text"] == "counted 2021-08-07 17:48 UTC"  # no internal key shown
 
 
 def test_parent_embed_names_failed_sources_and_a_channels_categories() -> None:
@@ -38,13 +37,12 @@ def test_parent_embed_names_failed_sources_and_a_channels_categories() -> None:
                             categories_filter=("cs.CV",))
     e = parent_embed(d)
     assert "failed: Bluesky" in e["description"] and "categories: cs.CV" in e["description"]
-    assert ref_of(e) == ""
     assert thread_name(d) == "Hot Papers 2021-08-06 · cs.CV"
 
 
 def test_paper_embed_of_the_top_sample_paper() -> None:
     d = bundled_digest()
-    e = paper_embed(d, d.papers[0], ref="hp1")
+    e = paper_embed(d, d.papers[0])
     assert e["title"] == "1. Sketch Your Own GAN"
     assert e["url"] == "https://arxiv.org/abs/2108.02774"
     desc = e["description"]
@@ -56,7 +54,7 @@ def test_paper_embed_of_the_top_sample_paper() -> None:
     assert "Top post: [@ak92501 on X](https://twitter.com/ak92501/status/1423445312602099712)" \
         in desc
     assert "Can a user create a deep generative model" in desc
-    assert e["footer"]["text"] == "Hot Papers 2021-08-06 · #1 of 11 · ref hp1"
+    assert e["footer"]["text"] == "Hot Papers 2021-08-06 · #1 of 11"  # no internal key
 
 
 def test_markdown_in_abstracts_is_shown_literally() -> None:
@@ -74,9 +72,9 @@ def test_every_paper_embed_fits_discords_limits(title: str, abstract: str, autho
     m = Mention("x", "https://x.com/a/status/1", (p.paper.arxiv_id,), text=post, likes=3)
     paper = dataclasses.replace(p, mentions=(m,), paper=dataclasses.replace(
         p.paper, title=title, abstract=abstract, authors=tuple(authors), categories=tuple(cats)))
-    e = paper_embed(d.with_papers((paper,)), paper, ref="k" * 25)
+    e = paper_embed(d.with_papers((paper,)), paper)
     assert len(e["title"]) <= TITLE_LIMIT
     assert len(e["description"]) <= DESCRIPTION_LIMIT
     assert embed_size(e) <= EMBED_TOTAL_LIMIT
-    assert ref_of(e) == "k" * 25
+    assert e["url"] == p.paper.abs_url
     assert len(thread_name(dataclasses.replace(d, title=title))) <= THREAD_NAME_LIMIT

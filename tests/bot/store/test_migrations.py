@@ -1,4 +1,4 @@
-"""Migration 0004 (provenance and completeness) on a store written before it: a digest
+"""Migration 0005 (provenance and completeness) on a store written before it: a digest
 built from the live sources always carried `listing_via` in its meta; every other one
 came from the blog archive. On SQLite and PostgreSQL."""
 

@@ -1,4 +1,4 @@
-"""Full-text search (migration 0005) on SQLite FTS5 and PostgreSQL tsvector: stemming,
+"""Full-text search (migration 0006) on SQLite FTS5 and PostgreSQL tsvector: stemming,
 phrases, exclusions, OR, authors, ranking by the title, kept in step with new digests,
 and bad queries answered in one line; `bot.store.browse` queries of the web archive."""
 

@@ -56,14 +56,24 @@ async def test_subscriptions_crud(any_store: Store) -> None:
 
 
 async def test_delivery_ledger_upserts(any_store: Store) -> None:
-    day = dt.date(2021, 8, 6)
-    await any_store.record_delivery(Delivery(day, "slack", "C1", 0, "pending", nonce="k0"))
-    await any_store.record_delivery(Delivery(day, "slack", "C1", 0, "sent", message_id="1.0",
-                                             nonce="k0"))
-    await any_store.record_delivery(Delivery(day, "slack", "C1", 1, "sent", message_id="1.1"))
-    rows = await any_store.deliveries(day, "slack", "C1")
-    assert [(r.part, r.status, r.message_id) for r in rows] == [(0, "sent", "1.0"),
-                                                                 (1, "sent", "1.1")]
+    day, t0 = "2021-08-06", dt.datetime(2021, 8, 7, 9, tzinfo=dt.UTC)
+    await any_store.record_delivery(Delivery(day, "slack", "C1", "1", "parent", "pending",
+                                             key="k0", attempts=1, first_attempt_at=t0))
+    await any_store.record_delivery(Delivery(day, "slack", "C1", "1", "parent", "sent",
+                                             message_id="1.0", key="k0", attempts=1,
+                                             first_attempt_at=t0, permalink="https://x/1"))
+    await any_store.record_delivery(Delivery(day, "slack", "C1", "1", "2108.00001", "sent",
+                                             message_id="1.1", first_attempt_at=t0))
+    await any_store.record_delivery(Delivery(day, "slack", "C1", "2", "parent", "pending"))
+    rows = await any_store.deliveries(day, "slack", "C1", "1")
+    assert [(r.part, r.status, r.message_id) for r in rows] == [
+        ("2108.00001", "sent", "1.1"), ("parent", "sent", "1.0")]
+    parent = next(r for r in rows if r.part == "parent")
+    assert parent.first_attempt_at == t0 and parent.attempts == 1
+    assert parent.ref is not None and parent.ref.permalink == "https://x/1"
+    assert len(await any_store.deliveries(day)) == 3
+    known = await any_store.recorded_message_ids("slack", "C1", t0 - dt.timedelta(days=9999))
+    assert known == {"1.0", "1.1"}
 
 
 async def test_key_value(any_store: Store) -> None:
@@ -131,3 +141,89 @@ async def test_counted_posts_breakdown_and_cadences_round_trip(any_store: Store)
     assert sub.cadences == ("weekly",)
     assert (await any_store.save_subscription(Subscription("slack", "C8"))).cadences == (
         "daily",)
+
+
+async def test_old_ledger_rows_are_converted_and_kept_readable(any_store_url: str) -> None:
+    """A database at revision 0002 with position-keyed rows: after the upgrade they are
+    rows of thread "1" with parts "parent", "#1", "#2", under a legacy plan that is never
+    resumed, and `hotpapers post` for that day names --again instead of reposting."""
+    import sqlalchemy as sa
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from bot.models import Subscription
+    from bot.publish import Mode, publish
+    from bot.store.migrate import upgrade
+    from tests.fakes.digests import make_digest
+    from tests.fakes.memory_chat import MemoryChatAdapter
+
+    engine = create_async_engine(any_store_url)
+    async with engine.begin() as conn:
+        await conn.run_sync(upgrade, "0002")
+        old = sa.table("deliveries", sa.column("digest_date", sa.Date),
+                       sa.column("platform"), sa.column("channel"), sa.column("part"),
+                       sa.column("workspace"), sa.column("status"), sa.column("message_id"),
+                       sa.column("thread_id"), sa.column("nonce"), sa.column("detail"),
+                       sa.column("updated_at", sa.DateTime))
+        stamp = dt.datetime(2021, 8, 7, 9)
+        await conn.execute(old.insert(), [
+            {"digest_date": dt.date(2021, 8, 6), "platform": "memory", "channel": "C1",
+             "part": n, "workspace": "", "status": "sent" if n < 2 else "pending",
+             "message_id": f"m{n}" if n < 2 else None, "thread_id": "m0", "nonce": f"hp{n}",
+             "detail": "", "updated_at": stamp} for n in range(3)])
+    await engine.dispose()
+    store = await Store.open(any_store_url)
+    try:
+        rows = await store.deliveries("2021-08-06")
+        assert sorted((r.thread, r.part, r.status, r.message_id, r.key) for r in rows) == [
+            ("1", "#1", "sent", "m1", "hp1"), ("1", "#2", "pending", None, "hp2"),
+            ("1", "parent", "sent", "m0", "hp0")]
+        (plan,) = await store.thread_plans("2021-08-06")
+        assert plan.legacy and plan.origin == "legacy" and plan.thread == "1"
+        chat = MemoryChatAdapter()
+        digest = make_digest(dt.date(2021, 8, 6), 3)
+        daily = await publish(store, {"memory": chat}, digest, [Subscription("memory", "C1")])
+        assert daily.channels[0].status == "done" and "not resumed" in daily.channels[0].detail
+        post = await publish(store, {"memory": chat}, digest, [Subscription("memory", "C1")],
+                             mode=Mode.POST)
+        assert post.channels[0].status == "refused" and "--again" in post.channels[0].detail
+        assert chat.total() == 0  # nothing reposted behind the user's back
+    finally:
+        await store.close()
+
+
+async def test_the_migration_goes_back_to_positions(sqlite_url: str) -> None:
+    """Downgrading 0003 keeps thread "1" as position-keyed rows (planned order)."""
+    import sqlalchemy as sa
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from bot.models import ThreadPlan
+    from bot.store.migrate import upgrade
+
+    store = await Store.open(sqlite_url)
+    await store.create_plans([ThreadPlan("2021-08-06", "slack", "C1", "1", None, "",
+                                         ("2108.00002", "2108.00001"))])
+    for part in ("parent", "2108.00001", "2108.00002"):
+        await store.record_delivery(Delivery("2021-08-06", "slack", "C1", "1", part, "sent",
+                                             message_id=part, key=f"k-{part}"))
+    await store.record_delivery(Delivery("2021-08-06", "slack", "C1", "2", "parent", "sent"))
+    await store.close()
+
+    def downgrade(conn: sa.Connection) -> None:
+        from alembic import command
+
+        from bot.store.migrate import alembic_config
+
+        cfg = alembic_config()
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0002")
+
+    engine = create_async_engine(sqlite_url)
+    async with engine.begin() as conn:
+        await conn.run_sync(downgrade)
+        rows = (await conn.execute(sa.text(
+            "SELECT part, message_id, nonce FROM deliveries ORDER BY part"))).all()
+        await conn.run_sync(upgrade)  # and up again
+    await engine.dispose()
+    assert [tuple(r) for r in rows] == [(0, "parent", "k-parent"),
+                                        (1, "2108.00002", "k-2108.00002"),
+                                        (2, "2108.00001", "k-2108.00001")]

@@ -1,4 +1,4 @@
-"""Migration 0007: webhook URLs stored before issue 13 (as channels of subscriptions and
+"""Migration 0003: webhook URLs stored before issue 13 (as channels of subscriptions and
 deliveries, in the schedule's state) become webhook ids; no token is left in any table."""
 
 from __future__ import annotations
@@ -41,9 +41,9 @@ async def test_webhook_urls_become_ids(any_store_url: str) -> None:
         subs = {s.channel: s for s in await store.list_subscriptions("webhook")}
         assert set(subs) == {"112233445566778899", "42", "default"}  # OTHER merged into 42
         assert "S3CRET" not in subs["112233445566778899"].pause_reason
-        rows = await store.deliveries(dt.date(2021, 8, 6))
-        assert [(d.channel, d.part) for d in rows] == [("112233445566778899", 0),
-                                                       ("112233445566778899", 1)]
+        rows = await store.deliveries("2021-08-06")  # then keyed by thread and part (0004)
+        assert sorted((d.channel, d.thread, d.part) for d in rows) == [
+            ("112233445566778899", "1", "#1"), ("112233445566778899", "1", "parent")]
         assert all("S3CRET" not in d.detail for d in rows)
         assert json.loads(await store.get_value("schedule.unfinished") or "{}") == {
             "2021-08-06": ["webhook:112233445566778899", "slack:C1"]}

@@ -1,7 +1,7 @@
 """full-text search over papers: SQLite FTS5 table kept by triggers, PostgreSQL tsvector
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-11-27
 
 SQLite: `papers_fts`, an external-content FTS5 table over papers (title, authors,
@@ -12,8 +12,8 @@ configuration; title weight A, authors B, abstract C) with a GIN index.
 
 from alembic import op
 
-revision = "0005"
-down_revision = "0004"
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 

@@ -8,8 +8,8 @@ HOTPAPERS_DISCORD_WEBHOOKS or DISCORD_WEBHOOK_URL); any other token left in a te
 column is hidden. A subscription whose webhook is not configured is paused by the next
 post with a one-line reason. There is no way back: the tokens are gone.
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0003
+Revises: 0002
 Create Date: 2026-12-01
 """
 
@@ -18,8 +18,8 @@ import re
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007"
-down_revision = "0006"
+revision = "0003"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 

@@ -1,16 +1,16 @@
 """digest_posts: every post counted (or not) for a built digest's papers, for `explain`;
 subscriptions.cadences: daily, weekly and/or monthly posts
 
-Revision ID: 0006
-Revises: 0005 (0002 before main brought 0005; re-chain to the head it lands on)
+Revision ID: 0007
+Revises: 0006 (0002 before main brought 0005; re-chain to the head it lands on)
 Create Date: 2026-11-27
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006"
-down_revision = "0005"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 

@@ -8,8 +8,8 @@ empty store; their `meta` holds only the post's layout keys: `front_matter`,
 -> "imported"; built with failed sources -> "partial" (due for a rebuild now); built
 without -> "complete". A built row asked its answering and its failed sources.
 
-Revision ID: 0004
-Revises: 0002
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-11-27
 """
 
@@ -21,8 +21,8 @@ from alembic import op
 
 from bot.store.schema import UTCDateTime
 
-revision = "0004"
-down_revision = "0002"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
