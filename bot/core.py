@@ -5,6 +5,7 @@ and (optionally) the on-demand digest builder, and answers neutral `Command`s (t
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -20,6 +21,9 @@ if TYPE_CHECKING:
     from bot.digest import Builder
 
 __all__ = ["BuildResult", "Core"]
+
+log = logging.getLogger("hotpapers.core")
+SORRY = "Sorry, that failed on my side; try again in a minute, or type /hot help."
 
 
 def _utc_now() -> dt.datetime:
@@ -74,6 +78,15 @@ class Core:
             raise BuildError(f"{date.isoformat()}: {failed.line()}")
         result = await self.builder(self.store, date)
         return result.digest, result.notes
+
+    async def answer_or_apologise(self, command: Command) -> Answer:
+        """`answer`, but a bug on our side is logged and becomes a one-line apology (an
+        adapter must answer the platform whatever happens)."""
+        try:
+            return await self.answer(command)
+        except Exception:
+            log.exception("command %s failed", command.name)
+            return Answer(text=SORRY, ephemeral=True, is_error=True)
 
     async def answer(self, command: Command) -> Answer:
         return await handle(self, command)

@@ -75,7 +75,7 @@ class HotPapersBot(discord.Client):
                                     or interaction.permissions.administrator),
             denied=DENIED,
         )
-        task = asyncio.ensure_future(self._answer(command))
+        task = asyncio.ensure_future(self.core.answer_or_apologise(command))
         deferred = False
         try:
             answer = await asyncio.wait_for(asyncio.shield(task), self.defer_after)
@@ -96,14 +96,6 @@ class HotPapersBot(discord.Client):
             await interaction.response.send_message(text, ephemeral=private)
         if answer.digest is not None and interaction.channel_id is not None:
             await self._post_digest(interaction, answer)
-
-    async def _answer(self, command: Command) -> Answer:
-        try:
-            return await self.core.answer(command)
-        except Exception:
-            log.exception("command %s failed", command.name)
-            return Answer(text="Sorry, that failed on my side; try again in a minute, or "
-                          "type /hot help.", ephemeral=True, is_error=True)
 
     async def _post_digest(self, interaction: discord.Interaction[HotPapersBot],
                            answer: Answer) -> None:

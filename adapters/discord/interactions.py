@@ -116,14 +116,6 @@ class Interactions:
         self.http: aiohttp.ClientSession | None = None
         self.pending: set[asyncio.Task[None]] = set()
 
-    async def _answer(self, command: Command) -> Answer:
-        try:
-            return await self.core.answer(command)
-        except Exception:
-            log.exception("command %s failed", command.name)
-            return Answer(text="Sorry, that failed on my side; try again in a minute, or "
-                          "type /hot help.", ephemeral=True, is_error=True)
-
     async def handle(self, request: web.Request) -> web.Response:
         body = await request.read()
         if not signed(self.key, request.headers, body):
@@ -138,7 +130,7 @@ class Interactions:
         if kind != APPLICATION_COMMAND:
             return web.json_response({"error": f"interaction type {kind} is not handled"},
                                      status=400)
-        task = asyncio.ensure_future(self._answer(to_command(payload)))
+        task = asyncio.ensure_future(self.core.answer_or_apologise(to_command(payload)))
         try:
             answer = await asyncio.wait_for(asyncio.shield(task), DEFER_AFTER)
         except TimeoutError:
