@@ -13,7 +13,8 @@ from sqlalchemy import func, select, tuple_
 
 from bot.models import Mention, Paper, RankedPaper, SourceCount
 from bot.store import schema as t
-from bot.store.store import Store, _mention, source_counts
+from bot.store.rows import mention_from_row, source_counts
+from bot.store.store import Store
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +125,7 @@ async def paper_record(store: Store, arxiv_id: str) -> PaperRecord | None:
     listings = tuple(
         Listing(date, rank, score, reposts, likes, source_counts(by_source))
         for date, rank, score, reposts, likes, by_source in listed)
-    mentions = sorted((_mention(r) for r in posts), key=lambda x: (-x.attention, x.url))
+    mentions = sorted((mention_from_row(r) for r in posts), key=lambda x: (-x.attention, x.url))
     return PaperRecord(paper, listings, tuple(mentions))
 
 

@@ -9,11 +9,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Select, Table, bindparam, delete, select, update
+from sqlalchemy import Table, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
-from sqlalchemy.sql.elements import ColumnElement
 
 from bot.models import (
     PARTIAL,
@@ -23,11 +22,17 @@ from bot.models import (
     Mention,
     Paper,
     RankedPaper,
-    SourceCount,
-    Subscription,
 )
 from bot.store import schema as t
 from bot.store.migrate import upgrade
+from bot.store.rows import (
+    DIGEST_QUERY,
+    mention_from_row,
+    paper_from_row,
+    source_counts,
+    source_counts_json,
+)
+from bot.store.subscriptions import SubscriptionTables
 from bot.store.threads import ThreadTables
 
 
@@ -35,9 +40,10 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-class Store(ThreadTables):
+class Store(SubscriptionTables, ThreadTables):
     """Async access to the database. Create with `await Store.open(url)`. Plans,
-    leases and the delivery ledger: `bot.store.threads`."""
+    leases and the delivery ledger: `bot.store.threads`; subscriptions and the key/value
+    table: `bot.store.subscriptions`."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
@@ -149,7 +155,7 @@ class Store(ThreadTables):
                     select(t.papers).where(t.papers.c.arxiv_id.in_(wanted[i : i + 500]))
                 )
                 for r in res.mappings():
-                    out[r["arxiv_id"]] = _paper(r)
+                    out[r["arxiv_id"]] = paper_from_row(r)
         return out
 
     # --- digests -------------------------------------------------------------------
@@ -267,7 +273,7 @@ class Store(ThreadTables):
         # One statement (the digest, its papers and their shown mentions, joined): each
         # round trip through the database driver costs more than the rows it returns.
         async with self.engine.connect() as conn:
-            rows = (await conn.execute(_DIGEST_QUERY, {"date": date})).mappings().all()
+            rows = (await conn.execute(DIGEST_QUERY, {"date": date})).mappings().all()
         if not rows:
             return None
         head = rows[0]
@@ -277,7 +283,7 @@ class Store(ThreadTables):
             if r["dp_arxiv_id"] is None:
                 break  # a digest without papers: one row, the head
             if r["m_source"] is not None:
-                shown.append(_mention({**r, "source": r["m_source"], "url": r["m_url"],
+                shown.append(mention_from_row({**r, "source": r["m_source"], "url": r["m_url"],
                                        "reposts": r["m_reposts"], "likes": r["m_likes"]}))
             if i + 1 < len(rows) and rows[i + 1]["dp_arxiv_id"] == r["dp_arxiv_id"]:
                 continue
@@ -287,7 +293,7 @@ class Store(ThreadTables):
             }
             ranked.append(RankedPaper(
                 rank=r["rank"],
-                paper=_paper(listed),
+                paper=paper_from_row(listed),
                 score=r["score"],
                 reposts=r["dp_reposts"],
                 likes=r["dp_likes"],
@@ -324,173 +330,3 @@ class Store(ThreadTables):
         """Up to `n` stored dates closest to `date`, in date order."""
         dates = await self.digest_dates()
         return sorted(sorted(dates, key=lambda d: (abs((d - date).days), d))[:n])
-
-    async def save_subscription(self, sub: Subscription) -> Subscription:
-        """Create or replace the subscription of `sub.platform:sub.channel`."""
-        row = {
-            "platform": sub.platform,
-            "workspace": sub.workspace,
-            "channel": sub.channel,
-            "categories": list(sub.categories),
-            "filters": {
-                "include_keywords": list(sub.include_keywords),
-                "exclude_keywords": list(sub.exclude_keywords),
-                "include_authors": list(sub.include_authors),
-                "exclude_authors": list(sub.exclude_authors),
-            },
-            "min_score": sub.min_score,
-            "max_papers": sub.max_papers,
-            "paused": sub.paused,
-            "pause_reason": sub.pause_reason,
-            "created_at": sub.created_at or _now(),
-            "cadences": list(sub.cadences),
-        }
-        async with self.engine.begin() as conn:
-            await self._upsert(
-                conn, t.subscriptions, [row], ["platform", "channel"],
-                update_cols=[c for c in row if c not in ("platform", "channel", "created_at")],
-            )
-        got = await self.get_subscription(sub.platform, sub.channel)
-        assert got is not None
-        return got
-
-    async def get_subscription(self, platform: str, channel: str) -> Subscription | None:
-        async with self.engine.connect() as conn:
-            r = (
-                await conn.execute(
-                    select(t.subscriptions).where(_is_channel(platform, channel))
-                )
-            ).mappings().first()
-        return _subscription(r) if r else None
-
-    async def list_subscriptions(
-        self, platform: str | None = None, *, include_paused: bool = True
-    ) -> list[Subscription]:
-        q = select(t.subscriptions).order_by(t.subscriptions.c.platform, t.subscriptions.c.channel)
-        if platform:
-            q = q.where(t.subscriptions.c.platform == platform)
-        if not include_paused:
-            q = q.where(t.subscriptions.c.paused.is_(False))
-        async with self.engine.connect() as conn:
-            return [_subscription(r) for r in (await conn.execute(q)).mappings()]
-
-    async def delete_subscription(self, platform: str, channel: str) -> bool:
-        async with self.engine.begin() as conn:
-            res = await conn.execute(
-                delete(t.subscriptions).where(_is_channel(platform, channel))
-            )
-        return bool(res.rowcount)
-
-    async def set_paused(self, platform: str, channel: str, paused: bool, reason: str = "") -> None:
-        async with self.engine.begin() as conn:
-            await conn.execute(
-                update(t.subscriptions)
-                .where(_is_channel(platform, channel))
-                .values(paused=paused, pause_reason=reason)
-            )
-
-    # --- key/value -----------------------------------------------------------------
-    async def get_value(self, key: str) -> str | None:
-        async with self.engine.connect() as conn:
-            r = (await conn.execute(select(t.kv.c.value).where(t.kv.c.key == key))).first()
-        return r[0] if r else None
-
-    async def set_value(self, key: str, value: str) -> None:
-        async with self.engine.begin() as conn:
-            await self._upsert(conn, t.kv, [{"key": key, "value": value}], ["key"])
-
-
-def source_counts_json(counts: Iterable[SourceCount]) -> list[list[Any]]:
-    """`digest_papers.by_source`: [source, reposts, likes] (the blog's archive), plus
-    [posts, score] when they are known (built digests)."""
-    return [[s.source, s.reposts, s.likes] if not s.posts and s.score is None
-            else [s.source, s.reposts, s.likes, s.posts, s.score] for s in counts]
-
-
-def source_counts(rows: Iterable[Sequence[Any]]) -> tuple[SourceCount, ...]:
-    """The inverse of `source_counts_json` (3- and 5-element rows)."""
-    out = []
-    for row in rows:
-        source, reposts, likes, *more = row
-        posts, score = (int(more[0]), None if more[1] is None else float(more[1])) \
-            if len(more) >= 2 else (0, None)
-        out.append(SourceCount(str(source), int(reposts), int(likes), posts, score))
-    return tuple(out)
-
-
-def _is_channel(platform: str, channel: str) -> ColumnElement[bool]:
-    return (t.subscriptions.c.platform == platform) & (t.subscriptions.c.channel == channel)
-
-
-def _digest_query() -> Select[Any]:
-    d, dp, p, dm, m = t.digests, t.digest_papers, t.papers, t.digest_mentions, t.mentions
-    return (
-        select(
-            d.c.date, d.c.counted_at, d.c.sources, d.c.failed_sources, d.c.listing, d.c.title,
-            d.c.meta, d.c.status, d.c.asked_sources, d.c.coverage, d.c.retry_at, d.c.attempts,
-            dp.c.arxiv_id.label("dp_arxiv_id"), dp.c.rank, dp.c.score,
-            dp.c.reposts.label("dp_reposts"), dp.c.likes.label("dp_likes"), dp.c.by_source,
-            dp.c.paper.label("dp_paper"),
-            p.c.title.label("p_title"), p.c.authors, p.c.categories, p.c.abstract,
-            m.c.source.label("m_source"), m.c.url.label("m_url"), m.c.arxiv_ids,
-            m.c.author_name, m.c.author_handle, m.c.posted_at, m.c.text, m.c.language,
-            m.c.reposts.label("m_reposts"), m.c.likes.label("m_likes"), m.c.embed_html,
-        )
-        .select_from(
-            d.outerjoin(dp, dp.c.date == d.c.date)
-            .outerjoin(p, p.c.arxiv_id == dp.c.arxiv_id)
-            .outerjoin(dm, (dm.c.date == dp.c.date) & (dm.c.arxiv_id == dp.c.arxiv_id))
-            .outerjoin(m, (m.c.source == dm.c.source) & (m.c.url == dm.c.url))
-        )
-        .where(d.c.date == bindparam("date"))
-        .order_by(dp.c.rank, dp.c.arxiv_id, dm.c.position)
-    )
-
-
-_DIGEST_QUERY = _digest_query()
-
-
-def _paper(r: Any) -> Paper:
-    return Paper(
-        arxiv_id=r["arxiv_id"],
-        title=r["title"],
-        authors=tuple(r["authors"]),
-        categories=tuple(r["categories"]),
-        abstract=r["abstract"],
-    )
-
-
-def _mention(r: Any) -> Mention:
-    return Mention(
-        source=r["source"],
-        url=r["url"],
-        arxiv_ids=tuple(r["arxiv_ids"]),
-        author_name=r["author_name"],
-        author_handle=r["author_handle"],
-        posted_at=r["posted_at"],
-        text=r["text"],
-        language=r["language"],
-        reposts=r["reposts"],
-        likes=r["likes"],
-        embed_html=r["embed_html"],
-    )
-
-
-def _subscription(r: Any) -> Subscription:
-    f = r["filters"] or {}
-    return Subscription(
-        platform=r["platform"],
-        workspace=r["workspace"],
-        channel=r["channel"],
-        categories=tuple(r["categories"]),
-        include_keywords=tuple(f.get("include_keywords", ())),
-        exclude_keywords=tuple(f.get("exclude_keywords", ())),
-        include_authors=tuple(f.get("include_authors", ())),
-        exclude_authors=tuple(f.get("exclude_authors", ())),
-        min_score=r["min_score"],
-        max_papers=r["max_papers"],
-        paused=bool(r["paused"]),
-        pause_reason=r["pause_reason"],
-        created_at=r["created_at"],
-        cadences=tuple(r["cadences"] or ("daily",)),
-    )
