@@ -26,6 +26,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from bot.models import SOURCE_LABELS, CountedPost, Mention, Paper
+from bot.settings import Settings
 
 SAME_ACCOUNT, AUTO_POSTER, SELF_POST = "same-account", "auto-poster", "self-post"
 # Digest.meta keys of a built digest: how it was counted (`explain` shows them).
@@ -192,3 +193,20 @@ def _rule(arxiv_id: str, m: Mention, who: str, best: Mapping[tuple[str, str, str
         return CountedPost(arxiv_id, m, f, f * m.attention, AUTO_POSTER,
                            f"{why}: counted at x{f:g}")
     return CountedPost(arxiv_id, m, 1.0, float(m.attention))
+
+
+def fair_rules(settings: Settings) -> FairRules:
+    """The fair-counting rules the settings ask for (`PLAIN` with fair counting off;
+    the self-post rule applies either way)."""
+    if not settings.fair_counting:
+        return FairRules(one_account_once=False, auto_rule=False,
+                         count_self_posts=settings.count_self_posts)
+    return FairRules(
+        one_account_once=True,
+        auto_posters=frozenset(settings.auto_posters),
+        auto_rule=settings.auto_poster_rule,
+        auto_min_papers=settings.auto_poster_min_papers,
+        auto_max_attention=settings.auto_poster_max_attention,
+        auto_factor=settings.auto_poster_factor,
+        count_self_posts=settings.count_self_posts,
+    )

@@ -35,7 +35,7 @@ from bot.arxiv.client import ArxivApi
 from bot.arxiv.days import announced_at
 from bot.arxiv.listing import Listing, fetch_listing, record_observation
 from bot.arxiv.pacing import ArxivPacer
-from bot.counting import META_COUNTING, META_NORMALISATION, META_WEIGHTS, FairRules
+from bot.counting import META_COUNTING, META_NORMALISATION, META_WEIGHTS, fair_rules
 from bot.errors import (
     ArxivUnavailable,
     BuildError,
@@ -73,23 +73,6 @@ ARXIV = "arxiv"
 Progress = Callable[[str, str, int], None]
 # Builds the digest of one past day from the sources with history and saves it in the store.
 Builder = Callable[[Store, dt.date], Awaitable[BuildResult]]
-
-
-def fair_rules(settings: Settings) -> FairRules:
-    """The fair-counting rules the settings ask for (`PLAIN` with fair counting off;
-    the self-post rule applies either way)."""
-    if not settings.fair_counting:
-        return FairRules(one_account_once=False, auto_rule=False,
-                         count_self_posts=settings.count_self_posts)
-    return FairRules(
-        one_account_once=True,
-        auto_posters=frozenset(settings.auto_posters),
-        auto_rule=settings.auto_poster_rule,
-        auto_min_papers=settings.auto_poster_min_papers,
-        auto_max_attention=settings.auto_poster_max_attention,
-        auto_factor=settings.auto_poster_factor,
-        count_self_posts=settings.count_self_posts,
-    )
 
 
 def mention_window(date: dt.date, now: dt.datetime | None = None) -> TimeWindow:
