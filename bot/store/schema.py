@@ -194,6 +194,30 @@ thread_leases = Table(
     Index("ix_thread_leases_holder", "holder"),
 )
 
+# The fleet: every live `hotpapers run` process, its roles and its last heartbeat
+# (`bot.fleet`); a worker not seen for the fleet's ttl is gone.
+workers = Table(
+    "workers",
+    metadata,
+    Column("id", String(128), primary_key=True),
+    Column("host", String(128), nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("roles", String(128), nullable=False),  # comma-separated
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("last_seen", UTCDateTime, nullable=False),
+    Index("ix_workers_last_seen", "last_seen"),
+)
+
+# Named leases (a Discord shard, ...): one holder at a time, taken atomically, expiring.
+named_leases = Table(
+    "named_leases",
+    metadata,
+    Column("name", String(128), primary_key=True),
+    Column("holder", String(128), nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Index("ix_named_leases_holder", "holder"),
+)
+
 # The delivery ledger: one row per message of a thread, part = "parent" or an arXiv id.
 deliveries = Table(
     "deliveries",

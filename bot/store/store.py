@@ -24,6 +24,7 @@ from bot.models import (
     RankedPaper,
 )
 from bot.store import schema as t
+from bot.store.fleet import FleetTables
 from bot.store.migrate import upgrade
 from bot.store.rows import (
     DIGEST_QUERY,
@@ -40,10 +41,11 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-class Store(SubscriptionTables, ThreadTables):
+class Store(SubscriptionTables, ThreadTables, FleetTables):
     """Async access to the database. Create with `await Store.open(url)`. Plans,
     leases and the delivery ledger: `bot.store.threads`; subscriptions and the key/value
-    table: `bot.store.subscriptions`."""
+    table: `bot.store.subscriptions`; worker heartbeats and named leases:
+    `bot.store.fleet`."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
