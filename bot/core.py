@@ -19,6 +19,7 @@ from bot.store import Store
 
 if TYPE_CHECKING:
     from bot.digest import Builder
+    from bot.fleet import Fleet
 
 __all__ = ["BuildResult", "Core"]
 
@@ -39,6 +40,9 @@ class Core:
         self.clock = clock
         self.limits = CommandLimits(settings)
         self.recent = RecentThreads(settings.repeat_window)
+        # This process in the fleet (`hotpapers run` sets it for its whole life; None
+        # elsewhere): live workers, their roles, named leases (Discord shards).
+        self.fleet: Fleet | None = None
 
     @classmethod
     async def open(cls, settings: Settings | None = None, *, builder: Builder | None = None

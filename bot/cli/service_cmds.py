@@ -22,6 +22,9 @@ from bot.chat import InteractiveAdapter, parse_target
 from bot.cli.app import EMPTY_STORE, app, fail, open_core, out, run, setup_logging
 from bot.core import Core
 from bot.errors import ConfigurationError, UsageError
+from bot.fleet import ROLES, Fleet
+from bot.jobs import JobBackend, open_backend, uses_queue
+from bot.jobs.work import JobScheduler
 from bot.models import Command, Digest, Subscription
 from bot.platforms import Supervisor
 from bot.publish import Mode, PublishReport, publish
@@ -101,10 +104,12 @@ def daily_publisher(store: Store, settings: Settings, pool: ChatAdapters) -> Pub
 
 
 @contextlib.asynccontextmanager
-async def daily_scheduler(core: Core) -> AsyncIterator[Scheduler]:
+async def daily_scheduler(core: Core, kind: type[Scheduler] = Scheduler
+                          ) -> AsyncIterator[Scheduler]:
     """The scheduler of `hotpapers run`, with its live build, feed observation and
     chat adapters (also `hotpapers post --subscribed`: the same code path). Weekly and
-    monthly windows go through the same publisher, with their own plans and keys."""
+    monthly windows go through the same publisher, with their own plans and keys.
+    `kind`: `bot.jobs.work.JobScheduler` when the daily post goes through the queue."""
     settings, store = core.settings, core.store
     pool = ChatAdapters(settings)
     async with aiohttp.ClientSession(headers={"User-Agent": settings.user_agent}) as session:
@@ -112,48 +117,66 @@ async def daily_scheduler(core: Core) -> AsyncIterator[Scheduler]:
                            user_agent=settings.user_agent)  # one pace for both
         publisher = daily_publisher(store, settings, pool)
         try:
-            yield Scheduler(store, settings,
-                            build=live_build(settings, store, session, pacer),
-                            publish=publisher, publish_window=publisher,
-                            observe=live_observe(settings, store, session, pacer))
+            yield kind(store, settings,
+                       build=live_build(settings, store, session, pacer),
+                       publish=publisher, publish_window=publisher,
+                       observe=live_observe(settings, store, session, pacer))
         finally:
             await pool.close()
 
 
-async def _worker(once: bool) -> None:
+async def _run_once(core: Core) -> None:
+    """`run --once`: post what is due now in this process (whatever the database: the
+    thread leases keep it safe beside running workers), then exit."""
+    async with daily_scheduler(core) as scheduler:
+        outcomes = await scheduler.run_due()
+        for o in outcomes:
+            out.print(f"{o.digest_date}: {o.status} {o.detail}", markup=False)
+        if scheduler.waiting_for:
+            out.print(scheduler.waiting_for, markup=False)
+        elif not outcomes:
+            nxt = await scheduler.next_run()
+            out.print(f"nothing due; next run {nxt:%Y-%m-%d %H:%M %Z}")
+
+
+async def _worker(once: bool, roles: tuple[str, ...]) -> None:
     async with open_core(with_builder=True) as core:  # /hot builds missing past days
         if await core.store.latest_date() is None:
             out.print(EMPTY_STORE, markup=False, soft_wrap=True)
-        async with daily_scheduler(core) as scheduler:
-            if once:
-                outcomes = await scheduler.run_due()
-                for o in outcomes:
-                    out.print(f"{o.digest_date}: {o.status} {o.detail}", markup=False)
-                if scheduler.waiting_for:
-                    out.print(scheduler.waiting_for, markup=False)
-                elif not outcomes:
-                    nxt = await scheduler.next_run()
-                    out.print(f"nothing due; next run {nxt:%Y-%m-%d %H:%M %Z}")
-                return
-            await _serve(core, scheduler)
+        if once:
+            await _run_once(core)
+            return
+        settings = core.settings
+        hb = settings.heartbeat_seconds
+        async with Fleet(core.store, roles, interval=hb, ttl=4 * hb) as fleet:
+            core.fleet = fleet  # the adapters reach the fleet here (shards)
+            # startup hooks that need the fleet (shared rate limits) go here
+            kind = JobScheduler if uses_queue(settings.database_url) else Scheduler
+            async with daily_scheduler(core, kind) as scheduler, \
+                    open_backend(settings, scheduler, roles) as jobs:
+                await _serve(core, scheduler, jobs, roles)
 
 
-async def _serve(core: Core, scheduler: Scheduler) -> None:
-    """The schedule and every platform's commands, each on its own: a platform that fails
-    is started again with backoff (`bot.platforms.Supervisor`) while the rest goes on.
+async def _serve(core: Core, scheduler: Scheduler, jobs: JobBackend,
+                 roles: tuple[str, ...]) -> None:
+    """This process's roles, each on its own: the jobs (`scheduler` and `worker`: the
+    backend's `serve`) and the `gateway` (every platform's commands, a platform that fails
+    is started again with backoff: `bot.platforms.Supervisor`) while the rest goes on.
     Ends on SIGTERM/SIGINT; raises ConfigurationError (exit 2) when every platform has
     stopped on its configuration (nothing but the schedule could run, and it posts with
     the same refused tokens)."""
-    interactive: list[InteractiveAdapter] = interactive_adapters(core.settings)
+    interactive: list[InteractiveAdapter] = \
+        interactive_adapters(core.settings) if "gateway" in roles else []
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
-    log.info("worker started: next post %s; commands from %s",
-             await scheduler.next_run(), ", ".join(a.platform for a in interactive) or "nowhere")
+    log.info("worker started (%s; jobs %s): next post %s; commands from %s",
+             ", ".join(roles), jobs.name, await scheduler.next_run(),
+             ", ".join(a.platform for a in interactive) or "nowhere")
     supervisor = Supervisor(core.store)
-    schedule = asyncio.create_task(scheduler.run_forever(), name="schedule")
+    schedule = asyncio.create_task(jobs.serve(), name="jobs")
     platforms = [asyncio.create_task(supervisor.keep_running(
         a.platform, functools.partial(a.start, core), a.close), name=a.platform)
         for a in interactive]
@@ -164,8 +187,8 @@ async def _serve(core: Core, scheduler: Scheduler) -> None:
             done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
             if stopper in done:
                 return
-            if schedule in done:  # run_forever only ends on a bug
-                raise RuntimeError(f"the schedule stopped: {schedule.exception()!r}")
+            if schedule in done:  # serve only ends on a bug
+                raise RuntimeError(f"the jobs stopped: {schedule.exception()!r}")
             if platforms and all(t.done() for t in platforms):
                 stopped = {t.get_name(): t.result() for t in platforms}
                 if all(s.state == "stopped" for s in stopped.values()):
@@ -180,16 +203,30 @@ async def _serve(core: Core, scheduler: Scheduler) -> None:
         await asyncio.gather(schedule, stopper, *platforms, return_exceptions=True)
 
 
+def _roles(given: list[str] | None) -> tuple[str, ...]:
+    roles = tuple(dict.fromkeys(r.strip().lower() for r in given or ROLES))
+    unknown = [r for r in roles if r not in ROLES]
+    if unknown:
+        raise UsageError(f"unknown role {unknown[0]!r}; use --role "
+                         + " | ".join(ROLES) + " (repeatable; default: all three)")
+    return roles
+
+
 @app.command("run")
 def run_command(
     once: Annotated[bool, typer.Option("--once", help="Post what is due now, then exit.")] = False,
+    role: Annotated[list[str] | None, typer.Option(
+        "--role", help="scheduler (the daily tick), worker (runs the jobs), gateway (Slack "
+                       "Socket Mode, Discord gateway); repeatable; default: all three")] = None,
     verbose: Annotated[bool, typer.Option("--verbose/--quiet", help="Log every message.")
                        ] = True,
 ) -> None:
     """The worker: post the daily digest to every subscribed channel at the configured
-    time, and answer /hot commands on every configured platform."""
+    time, and answer /hot commands on every configured platform. On PostgreSQL, run it
+    N times (on one machine or many) and they share the work."""
+    roles = _roles(role)
     setup_logging(verbose)
-    run(_worker(once))
+    run(_worker(once, roles))
 
 
 # --- subscriptions --------------------------------------------------------------------

@@ -1,0 +1,273 @@
+"""The procrastinate backend (PostgreSQL): the jobs of `bot.jobs.work` as procrastinate
+tasks, shared by every `hotpapers run` process on the database.
+
+- `daily_tick`: a periodic task every `settings.tick_seconds` (procrastinate's periodic
+  deferrer runs in every scheduler process; the database keeps one job per timestamp,
+  so it is deferred once however many run), lock `tick` (one at a time) and queueing
+  lock `tick` (ticks never pile up behind a slow one).
+- `build_day`: lock and queueing lock `build:<day>`: one build of a day at a time, at
+  most one waiting; the job itself does nothing for a handled day.
+- `post_channels`: one per batch of channels, queueing lock `post:<date>:<first
+  channel>`; an unfinished channel fails it and it is retried with backoff.
+- A worker killed with -9 leaves its jobs `doing`: every worker process looks for the
+  jobs of workers whose heartbeat stopped (procrastinate's `get_stalled_jobs`) and
+  queues them again; the thread leases keep each message once.
+- Failures are retried with backoff (`Backoff`: doubling from
+  `settings.job_retry_seconds`, capped at 10 minutes); each job's last error, one line,
+  is kept in `hotpapers_job_errors` for `hotpapers jobs`.
+
+The connection comes from `HOTPAPERS_DATABASE_URL` (`conninfo`); the schema from
+migration 0009 (procrastinate's own SQL, applied by our migrations).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+from collections.abc import Awaitable, Sequence
+from types import TracebackType
+from typing import Any
+
+from procrastinate import App, BaseRetryStrategy, JobContext, PsycopgConnector, RetryDecision
+from procrastinate import exceptions as pexc
+from procrastinate.jobs import Job
+from procrastinate.periodic import PeriodicDeferrer
+from sqlalchemy.engine import make_url
+
+from bot.errors import UsageError
+from bot.fleet import ROLES, JobInfo, QueueStats, QueueView
+from bot.jobs.work import BUILD, POST, TICK, DailyWork
+from bot.schedule import RETRY_FOR
+
+log = logging.getLogger("hotpapers.jobs")
+
+MAX_WAIT = 600.0  # seconds: the longest wait between two attempts
+BUILD_ATTEMPTS = 12
+POST_ATTEMPTS = int(RETRY_FOR.total_seconds() // MAX_WAIT) + 8  # about two days
+STATUS = {"todo": "queued", "doing": "running", "failed": "failed", "succeeded": "done",
+          "cancelled": "cancelled", "aborting": "running", "aborted": "cancelled"}
+WANTED = {"queued": ("todo",), "running": ("doing", "aborting"), "failed": ("failed",),
+          "done": ("succeeded",), "cancelled": ("cancelled", "aborted")}
+
+
+def conninfo(database_url: str) -> str:
+    """A libpq conninfo for psycopg from our SQLAlchemy URL
+    (`postgresql+asyncpg://u:p@h:5432/db?ssl=require` -> `postgresql://u:p@h:5432/db
+    ?sslmode=require`)."""
+    url = make_url(database_url).set(drivername="postgresql")
+    query = dict(url.query)
+    if "ssl" in query:
+        query["sslmode"] = query.pop("ssl")
+    return url.set(query=query).render_as_string(hide_password=False)
+
+
+def one_line(exc: BaseException) -> str:
+    text = (str(exc).strip().splitlines() or [""])[0][:300]
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+class Backoff(BaseRetryStrategy):
+    """Doubling waits from `first` seconds, capped at `MAX_WAIT`, `attempts` in all."""
+
+    def __init__(self, first: float, attempts: int) -> None:
+        self.first, self.attempts = first, attempts
+
+    def get_retry_decision(self, *, exception: BaseException, job: Job
+                           ) -> RetryDecision | None:
+        if job.attempts + 1 >= self.attempts:
+            return None
+        wait = min(MAX_WAIT, self.first * 2.0 ** job.attempts)
+        return RetryDecision(retry_at=dt.datetime.now(dt.UTC) + dt.timedelta(seconds=wait))
+
+
+class ProcrastinateJobs:
+    """The backend; also `Defer` for the work (it queues builds and posts)."""
+
+    name = "procrastinate"
+    work: DailyWork
+
+    def __init__(self, settings: Any, roles: Sequence[str] = ROLES) -> None:
+        self.settings, self.roles = settings, tuple(roles)
+        self.heartbeat = float(settings.heartbeat_seconds)
+        self.connector = PsycopgConnector(conninfo=conninfo(settings.database_url),
+                                          min_size=1, max_size=settings.job_concurrency + 4)
+        self.app = App(connector=self.connector)
+        self.queue: QueueView = ProcrastinateQueue(self)
+        first = float(settings.job_retry_seconds)
+        task = self.app.task
+
+        @task(name=TICK, lock="tick", queueing_lock="tick", pass_context=True)
+        async def daily_tick(context: JobContext, timestamp: int) -> None:
+            await self._recorded(context, self.work.tick())
+
+        @task(name=BUILD, pass_context=True, retry=Backoff(first, BUILD_ATTEMPTS))
+        async def build_day(context: JobContext, day: str) -> None:
+            await self._recorded(context, self.work.build_day(dt.date.fromisoformat(day)))
+
+        @task(name=POST, pass_context=True, retry=Backoff(first, POST_ATTEMPTS))
+        async def post_channels(context: JobContext, date: str, targets: list[str]) -> None:
+            await self._recorded(context, self.work.post(dt.date.fromisoformat(date), targets))
+
+        self.build_task, self.post_task = build_day, post_channels
+        if "scheduler" in self.roles:
+            cron = "* * * * *" if settings.tick_seconds >= 60 else \
+                f"* * * * * */{settings.tick_seconds}"
+            self.app.periodic(cron=cron, periodic_id="daily")(daily_tick)
+
+    async def __aenter__(self) -> ProcrastinateJobs:
+        await self.app.open_async()
+        return self
+
+    async def __aexit__(self, et: type[BaseException] | None, e: BaseException | None,
+                        tb: TracebackType | None) -> None:
+        await self.app.close_async()
+
+    async def _recorded(self, context: JobContext, work: Awaitable[object]) -> None:
+        """Run a job's work; its failure is kept (one line) for `hotpapers jobs`."""
+        try:
+            result = await work
+        except Exception as exc:
+            line = one_line(exc)
+            log.warning("job %s[%s] failed: %s", context.job.task_name, context.job.id, line)
+            with contextlib.suppress(Exception):
+                await self.connector.execute_query_async(
+                    "INSERT INTO hotpapers_job_errors (job_id, error, at) "
+                    "VALUES (%(id)s, %(error)s, NOW()) ON CONFLICT (job_id) DO UPDATE "
+                    "SET error = EXCLUDED.error, at = EXCLUDED.at",
+                    id=context.job.id, error=line)
+            raise
+        if result:
+            log.info("job %s[%s]: %s", context.job.task_name, context.job.id, result)
+
+    # --- Defer ---------------------------------------------------------------------------
+    async def build(self, day: dt.date) -> bool:
+        lock = f"build:{day.isoformat()}"
+        try:
+            await self.build_task.configure(lock=lock, queueing_lock=lock).defer_async(
+                day=day.isoformat())
+        except pexc.AlreadyEnqueued:
+            return False
+        return True
+
+    async def posts(self, date: dt.date, batches: Sequence[Sequence[str]]) -> int:
+        queued = 0
+        for batch in batches:
+            try:
+                await self.post_task.configure(
+                    queueing_lock=f"post:{date.isoformat()}:{batch[0]}").defer_async(
+                    date=date.isoformat(), targets=list(batch))
+                queued += 1
+            except pexc.AlreadyEnqueued:  # a build run again: that batch is waiting
+                continue
+        return queued
+
+    async def posting(self) -> int:
+        """Post jobs at their first attempt, queued or running (the retried ones of an
+        earlier day don't hold the next day back)."""
+        row = await self.connector.execute_query_one_async(
+            "SELECT count(*) AS n FROM procrastinate_jobs WHERE task_name = %(task)s "
+            "AND status IN ('todo', 'doing') AND attempts = 0", task=POST)
+        return int(row["n"])
+
+    # --- running -------------------------------------------------------------------------
+    async def serve(self) -> None:
+        """The worker role runs jobs (and, with the scheduler role, the periodic
+        deferrer); the scheduler role alone only defers the tick. Every worker process
+        also queues again the jobs of dead workers."""
+        hb = self.heartbeat
+        if "worker" in self.roles:
+            await asyncio.gather(
+                self.app.run_worker_async(
+                    concurrency=self.settings.job_concurrency, install_signal_handlers=False,
+                    fetch_job_polling_interval=self.settings.job_poll_seconds,
+                    abort_job_polling_interval=max(self.settings.job_poll_seconds, 1.0),
+                    update_heartbeat_interval=hb, stalled_worker_timeout=4 * hb,
+                    shutdown_graceful_timeout=5.0, listen_notify=True),
+                self._requeue_stalled())
+        elif "scheduler" in self.roles:
+            await PeriodicDeferrer(self.app.periodic_registry).worker()
+        await asyncio.Event().wait()  # a gateway alone: no job runs here
+
+    async def _requeue_stalled(self) -> None:
+        while True:
+            await asyncio.sleep(self.heartbeat)
+            try:
+                for job in await self.app.job_manager.get_stalled_jobs(
+                        seconds_since_heartbeat=4 * self.heartbeat):
+                    with contextlib.suppress(Exception):  # another worker was first
+                        await self.app.job_manager.retry_job(job)
+                        log.warning("job %s[%s] of a dead worker queued again",
+                                    job.task_name, job.id)
+            except Exception as exc:  # the database is away: next time
+                log.warning("could not look for stalled jobs: %s", one_line(exc))
+
+
+class ProcrastinateQueue:
+    """`QueueView` over procrastinate's tables."""
+
+    def __init__(self, jobs: ProcrastinateJobs) -> None:
+        self.connector = jobs.connector
+
+    async def stats(self) -> QueueStats:
+        rows = await self.connector.execute_query_all_async(
+            "SELECT status::text AS status, count(*) AS n FROM procrastinate_jobs "
+            "WHERE status IN ('todo', 'doing', 'aborting', 'failed') GROUP BY status")
+        n = {r["status"]: int(r["n"]) for r in rows}
+        oldest = await self.connector.execute_query_one_async(
+            "SELECT min(e.at) AS at FROM procrastinate_jobs j JOIN procrastinate_events e "
+            "ON e.job_id = j.id AND e.type = 'deferred' WHERE j.status = 'todo'")
+        return QueueStats(queued=n.get("todo", 0),
+                          running=n.get("doing", 0) + n.get("aborting", 0),
+                          failed=n.get("failed", 0), oldest_pending=oldest["at"],
+                          backend="procrastinate")
+
+    async def jobs(self, status: str | None = None, limit: int = 50) -> list[JobInfo]:
+        """Jobs of `status` (queued, running, failed, done, cancelled), newest first;
+        None: those queued, running or failed."""
+        if status is not None and status not in WANTED:
+            raise UsageError(f"unknown job status {status!r}; use one of "
+                             + ", ".join(WANTED))
+        wanted = list(WANTED[status] if status else ("todo", "doing", "aborting", "failed"))
+        rows = await self.connector.execute_query_all_async(
+            _SELECT + "WHERE j.status::text = ANY(%(wanted)s) ORDER BY j.id DESC "
+            "LIMIT %(limit)s", wanted=wanted, limit=limit)
+        return [_info(r) for r in rows]
+
+    async def retry(self, job_id: str) -> JobInfo:
+        """Queue a failed job again, now, with its attempts counted from 0."""
+        if not job_id.isdigit():
+            raise UsageError(f"not a job id: {job_id!r} (hotpapers jobs lists them)")
+        rows = await self.connector.execute_query_all_async(
+            _SELECT + "WHERE j.id = %(id)s", id=int(job_id))
+        if not rows:
+            raise UsageError(f"no job {job_id} (hotpapers jobs lists them)")
+        if rows[0]["status"] != "failed":
+            raise UsageError(f"job {job_id} is {STATUS.get(rows[0]['status'], '?')}, not "
+                             "failed: only a failed job can be retried")
+        await self.connector.execute_query_async(
+            "UPDATE procrastinate_jobs SET status = 'todo', scheduled_at = NULL, "
+            "attempts = 0 WHERE id = %(id)s AND status = 'failed'", id=int(job_id))
+        rows = await self.connector.execute_query_all_async(
+            _SELECT + "WHERE j.id = %(id)s", id=int(job_id))
+        return _info(rows[0])
+
+
+_SELECT = """
+SELECT j.id, j.task_name, j.status::text AS status, j.args, j.attempts,
+       (SELECT min(at) FROM procrastinate_events WHERE job_id = j.id
+        AND type = 'deferred') AS queued_at,
+       (SELECT max(at) FROM procrastinate_events WHERE job_id = j.id
+        AND type = 'started') AS started_at,
+       coalesce(x.error, '') AS error
+FROM procrastinate_jobs j LEFT JOIN hotpapers_job_errors x ON x.job_id = j.id
+"""
+
+
+def _info(row: dict[str, Any]) -> JobInfo:
+    return JobInfo(id=str(row["id"]), task=row["task_name"],
+                   status=STATUS.get(row["status"], row["status"]), args=dict(row["args"]),
+                   attempts=int(row["attempts"]), queued_at=row["queued_at"],
+                   started_at=row["started_at"],
+                   error=row["error"] if row["status"] != "succeeded" else "")
