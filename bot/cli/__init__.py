@@ -8,6 +8,7 @@ from bot.cli import (  # noqa: F401  (each module registers its commands on `app
     deliveries_cmds,
     digest_cmds,
     explain_cmds,
+    jobs_cmds,
     live_cmds,
     post_cmds,
     serve_cmds,

@@ -103,7 +103,7 @@ def setup_logging(verbose: bool) -> None:
         level=logging.INFO if verbose else logging.WARNING, format="%(message)s",
         handlers=[handler], force=True,
     )
-    for noisy in ("discord", "slack_sdk", "slack_bolt", "aiohttp.access"):
+    for noisy in ("discord", "slack_sdk", "slack_bolt", "aiohttp.access", "procrastinate"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 

@@ -43,8 +43,18 @@ from bot.schedule import RETRY_FOR
 
 log = logging.getLogger("hotpapers.jobs")
 
+
+class _NoTraceback(logging.Filter):
+    """procrastinate logs a failed job with its traceback; ours is one line (`_recorded`)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.exc_info, record.exc_text = None, None
+        return True
+
+
+logging.getLogger("procrastinate.worker").addFilter(_NoTraceback())
+
 MAX_WAIT = 600.0  # seconds: the longest wait between two attempts
-BUILD_ATTEMPTS = 12
 POST_ATTEMPTS = int(RETRY_FOR.total_seconds() // MAX_WAIT) + 8  # about two days
 STATUS = {"todo": "queued", "doing": "running", "failed": "failed", "succeeded": "done",
           "cancelled": "cancelled", "aborting": "running", "aborted": "cancelled"}
@@ -102,7 +112,7 @@ class ProcrastinateJobs:
         async def daily_tick(context: JobContext, timestamp: int) -> None:
             await self._recorded(context, self.work.tick())
 
-        @task(name=BUILD, pass_context=True, retry=Backoff(first, BUILD_ATTEMPTS))
+        @task(name=BUILD, pass_context=True, retry=Backoff(first, settings.build_attempts))
         async def build_day(context: JobContext, day: str) -> None:
             await self._recorded(context, self.work.build_day(dt.date.fromisoformat(day)))
 

@@ -152,7 +152,8 @@ async def fleet_world(db: str, tmp: Path, *, slack_latency: float = 0.0,
     await arxiv.start()
     social = SocialServers(hn_corpus(how.date, papers))
     try:
-        async with social.running(), fake_slack(slack_middlewares, latency=slack_latency) as slack, \
+        async with social.running(), \
+                fake_slack(slack_middlewares, latency=slack_latency) as slack, \
                 running_fake_discord(honour_nonce=False) as discord:
             discord.latency = discord_latency
             base = {k: v for k, v in os.environ.items()

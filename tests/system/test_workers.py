@@ -7,6 +7,7 @@ The three-worker fleet is split by roles: one `--role scheduler`, two `--role wo
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import time
 from pathlib import Path
 
@@ -47,7 +48,7 @@ async def test_workers_post_each_channel_once_and_build_the_day_once(
             assert all(p.returncode is None for p, _ in world.procs), world.tails()
             await asyncio.sleep(0.2)
         await asyncio.sleep(1.5)  # a second post would show up now
-        plans, ledger, leases = await world.plans_and_ledger()
+        plans, _, leases = await world.plans_and_ledger()
         codes = await world.stop_all()
 
     logs = world.logs()
@@ -63,3 +64,38 @@ async def test_workers_post_each_channel_once_and_build_the_day_once(
     assert logs.count("job post_channels[") >= 4  # 10 channels, 3 per job
     running = [log.read_text() for _, log in world.procs]
     assert sum("job post_channels[" in text for text in running) >= 2, world.tails()
+
+
+async def test_jobs_lists_a_failed_build_with_its_error_and_retry_runs_it(
+        pg_url: str, tmp_path: Path) -> None:
+    async with fleet_world(pg_url, tmp_path, HOTPAPERS_BUILD_ATTEMPTS="1") as world:
+        await world.subscribe({"slack:C0JOBS": ()})
+        world.arxiv.fail_next(100_000, 503)  # arXiv is down: every build fails
+        await world.start("--role", "scheduler", "--role", "worker")
+
+        failed: list[str] = []
+        deadline = time.monotonic() + 40
+        while not failed:
+            assert time.monotonic() < deadline, world.tails()
+            code, listed = await world.cli("jobs")  # queued, running and failed
+            assert code == 0 and listed.startswith("procrastinate: "), listed
+            failed = [line.split()[0] for line in listed.splitlines()
+                      if " failed " in line and "build_day" in line]
+            await asyncio.sleep(0.5)
+        job = failed[-1]  # the oldest failed build
+        shown = listed.splitlines()
+        at = next(i for i, line in enumerate(shown) if line.split()[:1] == [job])
+        assert "failed" in shown[at] and f"day={world.how.date + dt.timedelta(days=1)}" \
+            in shown[at], listed
+        assert shown[at + 1].strip().startswith("error: ") and "503" in shown[at + 1], listed
+
+        world.arxiv._failures.clear()  # arXiv is back
+        code, again = await world.cli("jobs", "retry", job)
+        assert code == 0 and again.startswith(f"queued again: {job:>6}") and "queued" in again, \
+            again
+        code, twice = await world.cli("jobs", "retry", job)  # not failed any more
+        assert code == 2 and "only a failed job can be retried" in twice, twice
+        await world.until(f"job {job} done", lambda: f"job build_day[{job}]: " in world.logs())
+        code, done = await world.cli("jobs", "--status", "done", "--limit", "500")
+        assert any(line.split()[:2] == [job, "done"] for line in done.splitlines()), done
+        assert (await world.stop_all()) == [0]

@@ -93,7 +93,7 @@ async def test_a_worker_killed_mid_fan_out_leaves_nothing_lost_or_doubled(
             assert time.monotonic() < deadline, f"not finished in time\n{world.tails()}"
             await asyncio.sleep(0.2)
         await asyncio.sleep(1.0)  # a duplicate would show up now
-        plans, ledger, _ = await world.plans_and_ledger()
+        plans, _, _ = await world.plans_and_ledger()
         codes = await world.stop_all()
 
     assert killer.killed is not None, "no worker was killed"
