@@ -1,0 +1,125 @@
+"""The job backends (bot/jobs): the procrastinate one on the local PostgreSQL (its schema
+from our migration 0009), driven by a real procrastinate worker run until the queue is
+empty; the in-process one; the pieces (connection string, backoff, batches)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from procrastinate.jobs import Job
+
+from bot.errors import UsageError
+from bot.jobs import backend_name, open_backend, uses_queue
+from bot.jobs.in_process import InProcessQueue
+from bot.jobs.pg_queue import MAX_WAIT, Backoff, ProcrastinateJobs, conninfo
+from bot.jobs.work import BUILD, JobScheduler, batches
+from bot.models import Digest, Subscription
+from bot.publish import Mode, PublishReport, publish
+from bot.schedule import LAST_DAY
+from bot.settings import Settings
+from bot.store import Store
+from tests.fakes.clock import FakeClock
+from tests.fakes.digests import make_digest
+from tests.fakes.memory_chat import MemoryChatAdapter
+
+
+def test_the_connection_string_comes_from_the_database_url() -> None:
+    assert conninfo("postgresql+asyncpg://u:p%40ss@db.example:6543/hot?ssl=require") == \
+        "postgresql://u:p%40ss@db.example:6543/hot?sslmode=require"
+    assert conninfo("postgresql+asyncpg://postgres@127.0.0.1:5432/x") == \
+        "postgresql://postgres@127.0.0.1:5432/x"
+    assert uses_queue("postgresql+asyncpg://h/x") and not uses_queue("sqlite+aiosqlite:///x")
+    assert backend_name("sqlite+aiosqlite:///x") == "in-process"
+
+
+def test_backoff_doubles_to_a_cap_then_gives_up() -> None:
+    policy = Backoff(10.0, attempts=12)
+
+    def wait(attempts: int) -> float | None:
+        job = Job(id=1, queue="default", lock=None, queueing_lock=None, task_name="t",
+                  attempts=attempts)
+        decision = policy.get_retry_decision(exception=RuntimeError("x"), job=job)
+        if decision is None:
+            return None
+        assert decision.retry_at is not None
+        return round((decision.retry_at - dt.datetime.now(dt.UTC)).total_seconds())
+
+    assert [wait(a) for a in (0, 1, 2)] == [10, 20, 40]
+    assert wait(10) == MAX_WAIT and wait(11) is None  # 12 tries in all
+
+
+def test_batches_are_sorted_and_small() -> None:
+    assert batches(["s:c", "s:a", "s:b", "d:1", "d:2"], 2) == [["d:1", "d:2"], ["s:a", "s:b"],
+                                                              ["s:c"]]
+    assert batches([], 3) == []
+
+
+async def test_in_process_queue_is_empty_and_says_why() -> None:
+    queue = InProcessQueue()
+    assert (await queue.stats()).backend == "in-process" and await queue.jobs() == []
+    with pytest.raises(UsageError, match="in-process"):
+        await queue.retry("1")
+
+
+@pytest.mark.postgres
+async def test_catch_up_days_go_through_the_queue_built_once_each_in_order(
+        pg_url: str) -> None:
+    """Three run days due after downtime: each tick queues the next day's build only once
+    the posts of the day before are out; the build job runs once per day (a second
+    deferral of a queued build is refused by its queueing lock); every channel gets each
+    day once, in order."""
+    settings = Settings(database_url=pg_url, post_time=dt.time(9), job_batch=2,
+                        job_retry_seconds=0.1)
+    store = await Store.open(pg_url)
+    chat = MemoryChatAdapter()
+    built: list[dt.date] = []
+
+    async def build(date: dt.date) -> Digest:
+        built.append(date)
+        digest = make_digest(date, 3)
+        await store.save_digest(digest)
+        return digest
+
+    async def publish_all(digest: Digest, subs: list[Subscription]) -> PublishReport:
+        return await publish(store, {"memory": chat}, digest, subs, mode=Mode.DAILY,
+                             lease_ttl=5.0)
+
+    try:
+        channels = [f"c{i}" for i in range(5)]
+        for channel in channels:
+            await store.save_subscription(Subscription("memory", channel))
+        await store.set_value(LAST_DAY, "2026-11-30")
+        clock = FakeClock(dt.datetime(2026, 12, 3, 10, 0, tzinfo=dt.UTC))
+        scheduler = JobScheduler(store, settings, build=build, publish=publish_all,
+                                 clock=clock)
+        async with open_backend(settings, scheduler, ("worker",)) as backend:
+            assert isinstance(backend, ProcrastinateJobs)
+            work = backend.work
+            for _ in range(12):  # a worker run ends when it finds the queue empty
+                await work.tick()
+                if await store.get_value(LAST_DAY) == "2026-12-03" and \
+                        not await backend.posting():
+                    break
+                await backend.app.run_worker_async(wait=False, concurrency=2,
+                                                   install_signal_handlers=False,
+                                                   listen_notify=False)
+            assert await backend.build(dt.date(2026, 12, 9)) is True
+            assert await backend.build(dt.date(2026, 12, 9)) is False  # still queued
+            stats = await backend.queue.stats()
+            done = await backend.queue.jobs("done", limit=500)
+            queued = await backend.queue.jobs("queued")
+        assert built == [dt.date(2026, 11, 30), dt.date(2026, 12, 1), dt.date(2026, 12, 2)]
+        assert await store.get_value(LAST_DAY) == "2026-12-03"
+        for channel in channels:  # each day once, in order, 3 papers each
+            got = chat.messages[channel]
+            parents = [m.text for m in got if m.thread_id is None]
+            assert len(parents) == 3 and all(d.isoformat() in text for d, text in
+                                             zip(built, parents, strict=True)), parents
+            assert [m.rank for m in got] == [0, 1, 2, 3] * 3, channel
+        assert stats.queued == 1 and stats.failed == 0 and stats.backend == "procrastinate"
+        assert [j.task for j in queued] == [BUILD] and queued[0].args == {"day": "2026-12-09"}
+        tasks = [j.task for j in done]
+        assert tasks.count(BUILD) == 3 and tasks.count("post_channels") == 3 * 3
+    finally:
+        await store.close()
