@@ -243,23 +243,30 @@ class Scheduler:
         whichever digest is better."""
         outcomes = []
         for date, _ in await self._partial_days(due_by=now):
-            day = date + dt.timedelta(days=1)
-            try:
-                digest = await self.build(date)
-            except Exception as exc:
-                reason = (str(exc).splitlines() or [type(exc).__name__])[0]
-                outcomes.append(await self._remember(DayOutcome(day, date, "rebuild-failed",
-                                                                reason)))
-                digest = None
-            else:
-                if digest is not None:
-                    failed = f" ({', '.join(digest.failed_sources)} failed)" \
-                        if digest.failed_sources else ""
-                    outcomes.append(await self._remember(DayOutcome(
-                        day, date, "rebuilt",
-                        f"{digest.status}{failed}: {len(digest.papers)} papers")))
-            await self._push_back(date, now)
+            outcome = await self.rebuild(date, now)
+            if outcome is not None:
+                outcomes.append(outcome)
         return outcomes
+
+    async def rebuild(self, date: dt.date, now: dt.datetime) -> DayOutcome | None:
+        """Build the partial day `date` again (also a job: `bot.jobs.work`)."""
+        day = date + dt.timedelta(days=1)
+        outcome = None
+        try:
+            digest = await self.build(date)
+        except Exception as exc:
+            reason = (str(exc).splitlines() or [type(exc).__name__])[0]
+            outcome = await self._remember(DayOutcome(day, date, "rebuild-failed", reason))
+            digest = None
+        else:
+            if digest is not None:
+                failed = f" ({', '.join(digest.failed_sources)} failed)" \
+                    if digest.failed_sources else ""
+                outcome = await self._remember(DayOutcome(
+                    day, date, "rebuilt",
+                    f"{digest.status}{failed}: {len(digest.papers)} papers"))
+        await self._push_back(date, now)
+        return outcome
 
     async def _push_back(self, date: dt.date, now: dt.datetime) -> None:
         """A partial day whose retry time is still due after a rebuild (the build ended

@@ -5,8 +5,9 @@ tasks, shared by every `hotpapers run` process on the database.
   deferrer runs in every scheduler process; the database keeps one job per timestamp,
   so it is deferred once however many run), lock `tick` (one at a time) and queueing
   lock `tick` (ticks never pile up behind a slow one).
-- `build_day`: lock and queueing lock `build:<day>`: one build of a day at a time, at
-  most one waiting; the job itself does nothing for a handled day.
+- `build_day`: lock and queueing lock `build:<date>`: one build of a day at a time, at
+  most one waiting; the job itself does nothing for a handled day. `rebuild_day` (a
+  partial day built again) shares the lock.
 - `post_channels`: one per batch of channels, queueing lock `post:<date>:<first
   channel>`; an unfinished channel fails it and it is retried with backoff.
 - A worker killed with -9 leaves its jobs `doing`: every worker process looks for the
@@ -38,7 +39,7 @@ from sqlalchemy.engine import make_url
 
 from bot.errors import UsageError
 from bot.fleet import ROLES, JobInfo, QueueStats, QueueView
-from bot.jobs.work import BUILD, POST, TICK, DailyWork
+from bot.jobs.work import BUILD, POST, REBUILD, TICK, DailyWork
 from bot.schedule import RETRY_FOR
 
 log = logging.getLogger("hotpapers.jobs")
@@ -116,11 +117,15 @@ class ProcrastinateJobs:
         async def build_day(context: JobContext, day: str) -> None:
             await self._recorded(context, self.work.build_day(dt.date.fromisoformat(day)))
 
+        @task(name=REBUILD, pass_context=True)
+        async def rebuild_day(context: JobContext, date: str) -> None:
+            await self._recorded(context, self.work.rebuild(dt.date.fromisoformat(date)))
+
         @task(name=POST, pass_context=True, retry=Backoff(first, POST_ATTEMPTS))
         async def post_channels(context: JobContext, date: str, targets: list[str]) -> None:
             await self._recorded(context, self.work.post(dt.date.fromisoformat(date), targets))
 
-        self.build_task, self.post_task = build_day, post_channels
+        self.build_task, self.rebuild_task, self.post_task = build_day, rebuild_day, post_channels
         if "scheduler" in self.roles:
             cron = "* * * * *" if settings.tick_seconds >= 60 else \
                 f"* * * * * */{settings.tick_seconds}"
@@ -153,10 +158,20 @@ class ProcrastinateJobs:
 
     # --- Defer ---------------------------------------------------------------------------
     async def build(self, day: dt.date) -> bool:
-        lock = f"build:{day.isoformat()}"
+        date = (day - dt.timedelta(days=1)).isoformat()  # run day -> its digest's date
         try:
-            await self.build_task.configure(lock=lock, queueing_lock=lock).defer_async(
+            await self.build_task.configure(
+                lock=f"build:{date}", queueing_lock=f"build:{date}").defer_async(
                 day=day.isoformat())
+        except pexc.AlreadyEnqueued:
+            return False
+        return True
+
+    async def rebuild(self, date: dt.date) -> bool:
+        try:
+            await self.rebuild_task.configure(
+                lock=f"build:{date}", queueing_lock=f"rebuild:{date}").defer_async(
+                date=date.isoformat())
         except pexc.AlreadyEnqueued:
             return False
         return True

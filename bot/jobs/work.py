@@ -9,6 +9,8 @@ post is cut in jobs, so that many workers share it:
   here: the build job moves it, so a build that fails is queued again by a later tick.
   A day is queued only once every post job of the days before it has finished: days
   reach each channel in order.
+- **rebuild** (`DailyWork.rebuild`): a partial day whose retry time has come is built
+  again as a job too (the tick queues it; same per-date lock as the build).
 - **build a day** (`DailyWork.build_day`, one at a time per date): build (or take the
   stored digest once a fan-out started), then queue one post job per batch of channels
   (`Defer.posts`), then move `schedule.last_day`. Run again for a handled day, it does
@@ -28,11 +30,12 @@ from typing import Protocol
 
 from bot.errors import HotpapersError
 from bot.models import Digest, Subscription
+from bot.provenance import retry_due
 from bot.schedule import LAST_DAY, DayOutcome, Scheduler
 
 log = logging.getLogger("hotpapers.jobs")
 
-BUILD, POST, TICK = "build_day", "post_channels", "daily_tick"
+BUILD, REBUILD, POST, TICK = "build_day", "rebuild_day", "post_channels", "daily_tick"
 
 
 class Unfinished(HotpapersError):
@@ -44,6 +47,10 @@ class Defer(Protocol):
 
     async def build(self, day: dt.date) -> bool:
         """Queue the build of run day `day` (once: False when one is already queued)."""
+        ...
+
+    async def rebuild(self, date: dt.date) -> bool:
+        """Queue the rebuild of the partial digest of `date` (once)."""
         ...
 
     async def posts(self, date: dt.date, batches: Sequence[Sequence[str]]) -> int:
@@ -73,6 +80,12 @@ class JobScheduler(Scheduler):
             log.info("queued the build of %s (run day %s)", self.digest_date(day), day)
         self.waiting_for = f"building {self.digest_date(day)}"
         return None  # the build job moves schedule.last_day: keep the order
+
+    async def _rebuild_partial(self, now: dt.datetime) -> list[DayOutcome]:
+        for date, _ in await self._partial_days(due_by=now):
+            if await self.defer.rebuild(date):
+                log.info("queued the rebuild of %s (partial)", date)
+        return []  # the rebuild jobs remember their outcomes
 
 
 class DailyWork:
@@ -109,6 +122,17 @@ class DailyWork:
         detail = f"{len(digest.papers)} papers to {len(subs)} channel(s) in {queued} job(s)"
         await self._handled(day, DayOutcome(day, date, "queued", detail))
         return f"{date}: {detail}"
+
+    async def rebuild(self, date: dt.date) -> str:
+        """Build a partial day again, if its retry time has still come (one rebuild at a
+        time per date: a second one queued meanwhile finds it pushed back)."""
+        s = self.scheduler
+        now = s.clock.now()
+        stored = await self.store.get_digest(date)
+        if stored is None or not retry_due(stored, now):
+            return f"{date}: no rebuild due"
+        outcome = await s.rebuild(date, now)
+        return f"{date}: {outcome.status} {outcome.detail}" if outcome else f"{date}: no digest"
 
     async def _handled(self, day: dt.date, outcome: DayOutcome) -> None:
         await self.scheduler._remember(outcome)

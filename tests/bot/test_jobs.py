@@ -4,6 +4,7 @@ empty; the in-process one; the pieces (connection string, backoff, batches)."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import pytest
@@ -13,7 +14,7 @@ from bot.errors import UsageError
 from bot.jobs import backend_name, open_backend, uses_queue
 from bot.jobs.in_process import InProcessQueue
 from bot.jobs.pg_queue import MAX_WAIT, Backoff, ProcrastinateJobs, conninfo
-from bot.jobs.work import BUILD, JobScheduler, batches
+from bot.jobs.work import BUILD, REBUILD, JobScheduler, batches
 from bot.models import Digest, Subscription
 from bot.publish import Mode, PublishReport, publish
 from bot.schedule import LAST_DAY
@@ -121,5 +122,49 @@ async def test_catch_up_days_go_through_the_queue_built_once_each_in_order(
         assert [j.task for j in queued] == [BUILD] and queued[0].args == {"day": "2026-12-09"}
         tasks = [j.task for j in done]
         assert tasks.count(BUILD) == 3 and tasks.count("post_channels") == 3 * 3
+    finally:
+        await store.close()
+
+
+@pytest.mark.postgres
+async def test_a_partial_day_is_built_again_as_a_job(pg_url: str) -> None:
+    """A partial digest whose retry time has come: the tick queues its rebuild (once, by
+    its queueing lock), a worker runs it, the better build replaces it."""
+    settings = Settings(database_url=pg_url, post_time=dt.time(9))
+    store = await Store.open(pg_url)
+    date = dt.date(2026, 12, 1)
+    now = dt.datetime(2026, 12, 2, 12, 0, tzinfo=dt.UTC)
+    built: list[dt.date] = []
+
+    async def build(day: dt.date) -> Digest:
+        built.append(day)
+        digest = make_digest(day, 4)
+        await store.save_digest(digest)
+        return digest
+
+    async def never(digest: Digest, subs: list[Subscription]) -> PublishReport:
+        raise AssertionError("nothing is posted here")
+
+    try:
+        partial = dataclasses.replace(make_digest(date, 2), status="partial",
+                                      asked=("x", "hn"), failed_sources=("hn",),
+                                      retry_at=now - dt.timedelta(minutes=1), attempts=1)
+        await store.save_digest(partial)
+        await store.set_value(LAST_DAY, "2026-12-02")  # the day's post is out
+        scheduler = JobScheduler(store, settings, build=build, publish=never,
+                                 clock=FakeClock(now))
+        async with open_backend(settings, scheduler, ("worker",)) as backend:
+            assert isinstance(backend, ProcrastinateJobs)
+            await backend.work.tick()
+            await backend.work.tick()  # queued once
+            assert [j.task for j in await backend.queue.jobs("queued")] == [REBUILD]
+            await backend.app.run_worker_async(wait=False, install_signal_handlers=False,
+                                               listen_notify=False)
+            await backend.work.tick()  # nothing due any more
+            assert await backend.queue.jobs("queued") == []
+        assert built == [date]
+        stored = await store.get_digest(date)
+        assert stored is not None and stored.status == "complete" and len(stored.papers) == 4
+        assert [h.status for h in await scheduler.history()] == ["rebuilt"]
     finally:
         await store.close()
