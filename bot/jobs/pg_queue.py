@@ -13,6 +13,8 @@ tasks, shared by every `hotpapers run` process on the database.
 - A worker killed with -9 leaves its jobs `doing`: every worker process looks for the
   jobs of workers whose heartbeat stopped (procrastinate's `get_stalled_jobs`) and
   queues them again; the thread leases keep each message once.
+- Jobs done are deleted after `KEEP_HOURS` (an hourly `prune_jobs`: procrastinate's
+  `delete_old_jobs`); failed ones stay until retried.
 - Failures are retried with backoff (`Backoff`: doubling from
   `settings.job_retry_seconds`, capped at 10 minutes); each job's last error, one line,
   is kept in `hotpapers_job_errors` for `hotpapers jobs`.
@@ -37,8 +39,8 @@ from procrastinate.jobs import Job
 from procrastinate.periodic import PeriodicDeferrer
 from sqlalchemy.engine import make_url
 
-from bot.errors import UsageError
-from bot.fleet import ROLES, JobInfo, QueueStats, QueueView
+from bot.fleet import ROLES, QueueView
+from bot.jobs.pg_queue_view import ProcrastinateQueue
 from bot.jobs.work import BUILD, POST, REBUILD, TICK, DailyWork
 from bot.schedule import RETRY_FOR
 
@@ -55,12 +57,9 @@ class _NoTraceback(logging.Filter):
 
 logging.getLogger("procrastinate.worker").addFilter(_NoTraceback())
 
+KEEP_HOURS = 72  # jobs done are kept this long (`hotpapers jobs --status done`), then pruned
 MAX_WAIT = 600.0  # seconds: the longest wait between two attempts
 POST_ATTEMPTS = int(RETRY_FOR.total_seconds() // MAX_WAIT) + 8  # about two days
-STATUS = {"todo": "queued", "doing": "running", "failed": "failed", "succeeded": "done",
-          "cancelled": "cancelled", "aborting": "running", "aborted": "cancelled"}
-WANTED = {"queued": ("todo",), "running": ("doing", "aborting"), "failed": ("failed",),
-          "done": ("succeeded",), "cancelled": ("cancelled", "aborted")}
 
 
 def conninfo(database_url: str) -> str:
@@ -105,7 +104,7 @@ class ProcrastinateJobs:
         self.connector = PsycopgConnector(conninfo=conninfo(settings.database_url),
                                           min_size=1, max_size=settings.job_concurrency + 4)
         self.app = App(connector=self.connector)
-        self.queue: QueueView = ProcrastinateQueue(self)
+        self.queue: QueueView = ProcrastinateQueue(self.connector)
         first = float(settings.job_retry_seconds)
         task = self.app.task
 
@@ -125,11 +124,16 @@ class ProcrastinateJobs:
         async def post_channels(context: JobContext, date: str, targets: list[str]) -> None:
             await self._recorded(context, self.work.post(dt.date.fromisoformat(date), targets))
 
+        @task(name="prune_jobs", queueing_lock="prune")
+        async def prune_jobs(timestamp: int) -> None:
+            await self.app.job_manager.delete_old_jobs(nb_hours=KEEP_HOURS)
+
         self.build_task, self.rebuild_task, self.post_task = build_day, rebuild_day, post_channels
         if "scheduler" in self.roles:
             cron = "* * * * *" if settings.tick_seconds >= 60 else \
                 f"* * * * * */{settings.tick_seconds}"
             self.app.periodic(cron=cron, periodic_id="daily")(daily_tick)
+            self.app.periodic(cron="7 * * * *", periodic_id="prune")(prune_jobs)
 
     async def __aenter__(self) -> ProcrastinateJobs:
         await self.app.open_async()
@@ -227,72 +231,3 @@ class ProcrastinateJobs:
                                     job.task_name, job.id)
             except Exception as exc:  # the database is away: next time
                 log.warning("could not look for stalled jobs: %s", one_line(exc))
-
-
-class ProcrastinateQueue:
-    """`QueueView` over procrastinate's tables."""
-
-    def __init__(self, jobs: ProcrastinateJobs) -> None:
-        self.connector = jobs.connector
-
-    async def stats(self) -> QueueStats:
-        rows = await self.connector.execute_query_all_async(
-            "SELECT status::text AS status, count(*) AS n FROM procrastinate_jobs "
-            "WHERE status IN ('todo', 'doing', 'aborting', 'failed') GROUP BY status")
-        n = {r["status"]: int(r["n"]) for r in rows}
-        oldest = await self.connector.execute_query_one_async(
-            "SELECT min(e.at) AS at FROM procrastinate_jobs j JOIN procrastinate_events e "
-            "ON e.job_id = j.id AND e.type = 'deferred' WHERE j.status = 'todo'")
-        return QueueStats(queued=n.get("todo", 0),
-                          running=n.get("doing", 0) + n.get("aborting", 0),
-                          failed=n.get("failed", 0), oldest_pending=oldest["at"],
-                          backend="procrastinate")
-
-    async def jobs(self, status: str | None = None, limit: int = 50) -> list[JobInfo]:
-        """Jobs of `status` (queued, running, failed, done, cancelled), newest first;
-        None: those queued, running or failed."""
-        if status is not None and status not in WANTED:
-            raise UsageError(f"unknown job status {status!r}; use one of "
-                             + ", ".join(WANTED))
-        wanted = list(WANTED[status] if status else ("todo", "doing", "aborting", "failed"))
-        rows = await self.connector.execute_query_all_async(
-            _SELECT + "WHERE j.status::text = ANY(%(wanted)s) ORDER BY j.id DESC "
-            "LIMIT %(limit)s", wanted=wanted, limit=limit)
-        return [_info(r) for r in rows]
-
-    async def retry(self, job_id: str) -> JobInfo:
-        """Queue a failed job again, now, with its attempts counted from 0."""
-        if not job_id.isdigit():
-            raise UsageError(f"not a job id: {job_id!r} (hotpapers jobs lists them)")
-        rows = await self.connector.execute_query_all_async(
-            _SELECT + "WHERE j.id = %(id)s", id=int(job_id))
-        if not rows:
-            raise UsageError(f"no job {job_id} (hotpapers jobs lists them)")
-        if rows[0]["status"] != "failed":
-            raise UsageError(f"job {job_id} is {STATUS.get(rows[0]['status'], '?')}, not "
-                             "failed: only a failed job can be retried")
-        await self.connector.execute_query_async(
-            "UPDATE procrastinate_jobs SET status = 'todo', scheduled_at = NULL, "
-            "attempts = 0 WHERE id = %(id)s AND status = 'failed'", id=int(job_id))
-        rows = await self.connector.execute_query_all_async(
-            _SELECT + "WHERE j.id = %(id)s", id=int(job_id))
-        return _info(rows[0])
-
-
-_SELECT = """
-SELECT j.id, j.task_name, j.status::text AS status, j.args, j.attempts,
-       (SELECT min(at) FROM procrastinate_events WHERE job_id = j.id
-        AND type = 'deferred') AS queued_at,
-       (SELECT max(at) FROM procrastinate_events WHERE job_id = j.id
-        AND type = 'started') AS started_at,
-       coalesce(x.error, '') AS error
-FROM procrastinate_jobs j LEFT JOIN hotpapers_job_errors x ON x.job_id = j.id
-"""
-
-
-def _info(row: dict[str, Any]) -> JobInfo:
-    return JobInfo(id=str(row["id"]), task=row["task_name"],
-                   status=STATUS.get(row["status"], row["status"]), args=dict(row["args"]),
-                   attempts=int(row["attempts"]), queued_at=row["queued_at"],
-                   started_at=row["started_at"],
-                   error=row["error"] if row["status"] != "succeeded" else "")
