@@ -143,14 +143,15 @@ async def _worker(once: bool, roles: tuple[str, ...]) -> None:
     async with open_core(with_builder=True) as core:  # /hot builds missing past days
         if await core.store.latest_date() is None:
             out.print(EMPTY_STORE, markup=False, soft_wrap=True)
-        if once:
-            await _run_once(core)
-            return
         settings = core.settings
         hb = settings.heartbeat_seconds
         async with Fleet(core.store, roles, interval=hb, ttl=4 * hb) as fleet:
-            core.fleet = fleet  # the adapters reach the fleet here (shards)
-            # startup hooks that need the fleet (shared rate limits) go here
+            core.fleet = fleet  # for the adapters (Discord shards) and the hooks below
+            # Startup hooks that need the fleet go here, e.g. the shared rate limits:
+            #   bot.ratelimit.set_live_workers(fleet.live_count)
+            if once:
+                await _run_once(core)
+                return
             kind = JobScheduler if uses_queue(settings.database_url) else Scheduler
             async with daily_scheduler(core, kind) as scheduler, \
                     open_backend(settings, scheduler, roles) as jobs:
