@@ -168,3 +168,33 @@ async def test_a_partial_day_is_built_again_as_a_job(pg_url: str) -> None:
         assert [h.status for h in await scheduler.history()] == ["rebuilt"]
     finally:
         await store.close()
+
+
+@pytest.mark.postgres
+async def test_migration_0009_brings_procrastinate_and_takes_it_away(pg_url: str) -> None:
+    import sqlalchemy as sa
+    from alembic import command
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from bot.store.migrate import alembic_config, upgrade
+
+    def down(conn: sa.Connection) -> None:
+        cfg = alembic_config()
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0008")
+
+    count = sa.text("SELECT count(*) FROM pg_class WHERE relname LIKE 'procrastinate%' "
+                    "OR relname = 'hotpapers_job_errors'")
+    funcs = sa.text("SELECT count(*) FROM pg_proc WHERE proname LIKE 'procrastinate%'")
+    engine = create_async_engine(pg_url)
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(upgrade)
+            assert (await conn.execute(count)).scalar_one() > 5
+            await conn.run_sync(down)
+            assert (await conn.execute(count)).scalar_one() == 0
+            assert (await conn.execute(funcs)).scalar_one() == 0
+            await conn.run_sync(upgrade)  # and up again
+            assert (await conn.execute(funcs)).scalar_one() > 5
+    finally:
+        await engine.dispose()
