@@ -88,12 +88,17 @@ def count_retry(platform: str) -> None:
 def observe_job(task: str, queued_at: dt.datetime | float, finished_at: dt.datetime | float
                 | None = None, outcome: str = "ok") -> None:
     """One job done: `task` (`build`, `post`, ...), queued at `queued_at` and finished at
-    `finished_at` (default now): aware datetimes or `time.time()` seconds. `outcome`:
+    `finished_at` (default now): datetimes (naive ones are UTC, as SQLite gives them back)
+    or `time.time()` seconds. `outcome`:
     `ok`, `failed`, ... (a label: keep the set small)."""
-    start = queued_at.timestamp() if isinstance(queued_at, dt.datetime) else queued_at
-    end = (time.time() if finished_at is None else
-           finished_at.timestamp() if isinstance(finished_at, dt.datetime) else finished_at)
-    JOB_SECONDS.labels(task, outcome).observe(max(0.0, end - start))
+    end = time.time() if finished_at is None else _epoch(finished_at)
+    JOB_SECONDS.labels(task, outcome).observe(max(0.0, end - _epoch(queued_at)))
+
+
+def _epoch(when: dt.datetime | float) -> float:
+    if not isinstance(when, dt.datetime):
+        return when
+    return (when if when.tzinfo is not None else when.replace(tzinfo=dt.UTC)).timestamp()
 
 
 def timed_job(task: str, call: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
@@ -104,8 +109,9 @@ def timed_job(task: str, call: Callable[P, Awaitable[T]]) -> Callable[P, Awaitab
         queued = time.time()
         try:
             result = await call(*args, **kwargs)
-        except BaseException:
-            observe_job(task, queued, outcome="failed")
+        except BaseException as exc:
+            observe_job(task, queued, outcome="failed" if isinstance(exc, Exception)
+                        else "cancelled")
             raise
         observe_job(task, queued)
         return result
