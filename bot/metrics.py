@@ -19,7 +19,9 @@ What is counted, and where:
 
 The fleet's gauges (live workers, queue depth, oldest pending job, failed jobs) are read
 from the database at scrape time (`bot.fleet_report.FleetCollector`) and rendered with
-these by `exposition`. The core only: no platform SDK here.
+these by `exposition` into one document, in the format the scraper asks for (Prometheus
+text, or OpenMetrics: prometheus-client's `choose_encoder`). The core only: no platform
+SDK here.
 """
 
 from __future__ import annotations
@@ -27,30 +29,29 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from typing import ParamSpec, TypeVar
 
 from prometheus_client import (
-    CONTENT_TYPE_LATEST,
     GC_COLLECTOR,
     PLATFORM_COLLECTOR,
     PROCESS_COLLECTOR,
     CollectorRegistry,
     Counter,
     Histogram,
-    generate_latest,
 )
+from prometheus_client.exposition import choose_encoder
+from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 
 __all__ = [
-    "CONTENT_TYPE", "MESSAGE_STATES", "REGISTRY", "count_429", "count_message", "count_retry",
+    "MESSAGE_STATES", "REGISTRY", "count_429", "count_message", "count_retry",
     "exposition", "observe_build", "observe_job", "timed_build", "timed_job",
 ]
 
 P = ParamSpec("P")
 T = TypeVar("T")
 
-CONTENT_TYPE = CONTENT_TYPE_LATEST
 MESSAGE_STATES = ("sent", "found", "failed", "in_doubt")
 
 REGISTRY = CollectorRegistry(auto_describe=True)
@@ -142,13 +143,23 @@ async def timed_build(source: str, named: Mapping[type[BaseException], str] | No
         observe_build(source, time.monotonic() - start, outcome)
 
 
-def exposition(*extra: Collector) -> bytes:
-    """The text exposition of this process's metrics, then of `extra` collectors (the
-    fleet's gauges read at scrape time)."""
-    body = generate_latest(REGISTRY)
-    if extra:
-        more = CollectorRegistry(auto_describe=False)
-        for collector in extra:
-            more.register(collector)
-        body += generate_latest(more)
-    return body
+class _Together(Collector):
+    """This process's registry and the scrape's own collectors, as one."""
+
+    def __init__(self, extra: tuple[Collector, ...]) -> None:
+        self.extra = extra
+
+    def collect(self) -> Iterator[Metric]:
+        yield from REGISTRY.collect()
+        for collector in self.extra:
+            yield from collector.collect()
+
+
+def exposition(*extra: Collector, accept: str | None = None) -> tuple[bytes, str]:
+    """This process's metrics, then `extra` collectors' (the fleet's gauges read at
+    scrape time), in the format the scraper's `Accept` header asks for (Prometheus text,
+    or OpenMetrics): the body and its content type (prometheus-client's negotiation)."""
+    encoder, content_type = choose_encoder(accept or "")
+    together = CollectorRegistry(auto_describe=False)
+    together.register(_Together(extra))
+    return encoder(together), content_type

@@ -21,7 +21,7 @@ from aiohttp import web
 from bot.errors import ConfigurationError
 from bot.fleet import QueueView
 from bot.fleet_report import LIVE_TTL, FleetCollector, FleetReport, fleet_report
-from bot.metrics import CONTENT_TYPE, exposition
+from bot.metrics import exposition
 from bot.store import Store
 
 log = logging.getLogger("hotpapers.health")
@@ -50,16 +50,17 @@ def add_health_routes(app: web.Application, store: Store, *, queue: QueueView | 
             body["fleet_error"] = _one_line(exc)
         return web.json_response(body)
 
-    async def metrics(_request: web.Request) -> web.Response:
+    async def metrics(request: web.Request) -> web.Response:
         report: FleetReport | None
         try:
             report = await fleet_report(store, queue, ttl=ttl)
         except Exception as exc:  # the counters are still worth scraping
             log.warning("/metrics: cannot read the fleet: %s", _one_line(exc))
             report = None
-        body = exposition(FleetCollector(report))
-        # CONTENT_TYPE carries its own charset and version parameters: set it raw
-        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
+        body, content_type = exposition(FleetCollector(report),
+                                        accept=request.headers.get("Accept"))
+        # the content type carries its own charset and version parameters: set it raw
+        return web.Response(body=body, headers={"Content-Type": content_type})
 
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)

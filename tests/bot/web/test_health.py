@@ -14,6 +14,9 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
+from prometheus_client.openmetrics.parser import (
+    text_string_to_metric_families as openmetrics_families,
+)
 from prometheus_client.parser import text_string_to_metric_families
 from typer.testing import CliRunner
 
@@ -159,6 +162,20 @@ async def test_metrics_of_serve_carry_the_counters_and_the_fleet(
     assert jobs == {"queued": 3, "running": 1, "failed": 1}
     assert 85 <= found[("hotpapers_queue_oldest_pending_seconds", ())] <= 600
     assert any(name == "process_resident_memory_bytes" for name, _ in found)
+
+
+async def test_metrics_speak_openmetrics_when_asked(core: Core) -> None:
+    web_app, _ = await build_web_app(core, core.settings)
+    async with TestClient(TestServer(web_app)) as client:
+        resp = await client.get("/metrics", headers={
+            "Accept": "application/openmetrics-text; version=1.0.0; charset=utf-8"})
+        text = await resp.text()
+        plain = await client.get("/metrics")
+    assert resp.headers["Content-Type"].startswith("application/openmetrics-text")
+    assert plain.headers["Content-Type"].startswith("text/plain")
+    assert text.rstrip().endswith("# EOF")  # one document: the fleet's gauges inside it
+    names = {f.name for f in openmetrics_families(text)}
+    assert {"hotpapers_messages", "hotpapers_fleet_up", "hotpapers_job_seconds"} <= names
 
 
 async def test_status_shows_the_workers_the_queue_and_the_failed_job(
