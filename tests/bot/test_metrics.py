@@ -18,12 +18,15 @@ from adapters.slack.client import make_client
 from adapters.slack.post import SlackChatAdapter
 from bot.digest import build_digest
 from bot.metrics import REGISTRY, observe_job, timed_job
-from bot.models import Subscription
-from bot.publish import Mode, publish
+from bot.models import Digest, Subscription
+from bot.publish import Mode, PublishReport, publish
+from bot.schedule import Scheduler
 from bot.settings import Settings
 from bot.store import Store
 from tests.adapters.slack.helpers import sample_digest
 from tests.fakes.build_world import DAY, NOW, World
+from tests.fakes.clock import FakeClock
+from tests.fakes.digests import make_digest
 from tests.fakes.discord_api import TEXT_CHANNEL_ID, running_fake_discord
 from tests.fakes.memory_chat import MemoryChatAdapter
 from tests.fakes.slack_api import BOT_TOKEN, fake_slack
@@ -167,3 +170,32 @@ async def test_job_latency_is_queued_to_done() -> None:
     with pytest.raises(ValueError):
         await timed(-1)
     assert ok.after() == [1, 1]
+
+
+async def test_the_in_process_scheduler_times_its_build_and_post_as_jobs(
+        sqlite_store: Store) -> None:
+    """Until a job backend observes its jobs, the daily run's build and post steps are
+    the jobs `build` and `post` (a build that raises: `failed`)."""
+    await sqlite_store.save_subscription(Subscription("memory", "A"))
+    chat = MemoryChatAdapter()
+    failures = [RuntimeError("arXiv answered 503")]
+
+    async def build(date: dt.date) -> Digest | None:
+        if failures:
+            raise failures.pop()
+        digest = make_digest(date, 2)
+        await sqlite_store.save_digest(digest)
+        return digest
+
+    async def post(digest: Digest, subs: list[Subscription]) -> PublishReport:
+        return await publish(sqlite_store, {"memory": chat}, digest, subs, sleep=no_sleep)
+
+    clock = FakeClock(dt.datetime(2021, 8, 6, 9, 30, tzinfo=dt.UTC))
+    scheduler = Scheduler(sqlite_store, Settings(database_url="sqlite+aiosqlite://"),
+                          build=build, publish=post, clock=clock)
+    jobs = Delta(*(("hotpapers_job_seconds_count", {"task": task, "outcome": outcome})
+                   for task, outcome in (("build", "ok"), ("build", "failed"), ("post", "ok"))))
+    assert await scheduler.run_due() == []  # the build failed: tried again later
+    (outcome,) = await scheduler.run_due()
+    assert outcome.status == "posted" and len(chat.messages["A"]) == 3
+    assert jobs.after() == [1, 1, 1]
