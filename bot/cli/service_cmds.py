@@ -22,7 +22,7 @@ from bot.chat import InteractiveAdapter, parse_target
 from bot.cli.app import EMPTY_STORE, app, fail, open_core, out, run, setup_logging
 from bot.core import Core
 from bot.errors import ConfigurationError, UsageError
-from bot.fleet import ROLES, Fleet
+from bot.fleet import ROLES, Fleet, QueueView
 from bot.jobs import JobBackend, open_backend, uses_queue
 from bot.jobs.work import JobScheduler
 from bot.models import Command, Digest, Subscription
@@ -125,6 +125,24 @@ async def daily_scheduler(core: Core, kind: type[Scheduler] = Scheduler
             await pool.close()
 
 
+@contextlib.asynccontextmanager
+async def worker_health(core: Core, queue: QueueView | None = None) -> AsyncIterator[None]:
+    """`/metrics` and `/healthz` of this worker on `HOTPAPERS_METRICS_PORT` (on
+    `HOTPAPERS_HTTP_HOST`) while the block runs; nothing when the port is not set. Each
+    worker serves its own counters: each is a scrape target. `queue`: the job backend's
+    view of its queue (None: jobs run in-process)."""
+    port = core.settings.metrics_port
+    if port is None:
+        yield
+        return
+    from bot.web.health import serve_health
+
+    host = core.settings.http_host
+    async with serve_health(core.store, host, port, queue=queue, empty_note=EMPTY_STORE):
+        log.info("serving /metrics and /healthz on http://%s:%d", host, port)
+        yield
+
+
 async def _run_once(core: Core) -> None:
     """`run --once`: post what is due now in this process (whatever the database: the
     thread leases keep it safe beside running workers), then exit."""
@@ -154,7 +172,9 @@ async def _worker(once: bool, roles: tuple[str, ...]) -> None:
                 return
             kind = JobScheduler if uses_queue(settings.database_url) else Scheduler
             async with daily_scheduler(core, kind) as scheduler, \
-                    open_backend(settings, scheduler, roles) as jobs:
+                    open_backend(settings, scheduler, roles) as jobs, \
+                    worker_health(core, jobs.queue if uses_queue(settings.database_url)
+                                  else None):
                 await _serve(core, scheduler, jobs, roles)
 
 

@@ -42,6 +42,7 @@ from sqlalchemy.engine import make_url
 from bot.fleet import ROLES, QueueView
 from bot.jobs.pg_queue_view import ProcrastinateQueue
 from bot.jobs.work import BUILD, POST, REBUILD, TICK, DailyWork
+from bot.metrics import observe_job
 from bot.schedule import RETRY_FOR
 
 log = logging.getLogger("hotpapers.jobs")
@@ -57,6 +58,7 @@ class _NoTraceback(logging.Filter):
 
 logging.getLogger("procrastinate.worker").addFilter(_NoTraceback())
 
+METRIC_TASK = {BUILD: "build", REBUILD: "build", POST: "post", TICK: "tick"}
 KEEP_HOURS = 72  # jobs done are kept this long (`hotpapers jobs --status done`), then pruned
 MAX_WAIT = 600.0  # seconds: the longest wait between two attempts
 POST_ATTEMPTS = int(RETRY_FOR.total_seconds() // MAX_WAIT) + 8  # about two days
@@ -144,21 +146,36 @@ class ProcrastinateJobs:
         await self.app.close_async()
 
     async def _recorded(self, context: JobContext, work: Awaitable[object]) -> None:
-        """Run a job's work; its failure is kept (one line) for `hotpapers jobs`."""
+        """Run a job's work; its failure is kept (one line) for `hotpapers jobs`; its
+        latency, queued to done, goes to the metrics (`bot.metrics.observe_job`)."""
+        job = context.job
         try:
             result = await work
-        except Exception as exc:
+        except BaseException as exc:
+            await self._observe(job, "failed" if isinstance(exc, Exception) else "cancelled")
+            if not isinstance(exc, Exception):
+                raise
             line = one_line(exc)
-            log.warning("job %s[%s] failed: %s", context.job.task_name, context.job.id, line)
+            log.warning("job %s[%s] failed: %s", job.task_name, job.id, line)
             with contextlib.suppress(Exception):
                 await self.connector.execute_query_async(
                     "INSERT INTO hotpapers_job_errors (job_id, error, at) "
                     "VALUES (%(id)s, %(error)s, NOW()) ON CONFLICT (job_id) DO UPDATE "
                     "SET error = EXCLUDED.error, at = EXCLUDED.at",
-                    id=context.job.id, error=line)
+                    id=job.id, error=line)
             raise
+        await self._observe(job, "ok")
         if result:
-            log.info("job %s[%s]: %s", context.job.task_name, context.job.id, result)
+            log.info("job %s[%s]: %s", job.task_name, job.id, result)
+
+    async def _observe(self, job: Job, outcome: str) -> None:
+        with contextlib.suppress(Exception):  # metrics never fail a job
+            row = await self.connector.execute_query_one_async(
+                "SELECT min(at) AS at FROM procrastinate_events WHERE job_id = %(id)s "
+                "AND type = 'deferred'", id=job.id)
+            if row["at"] is not None:
+                observe_job(METRIC_TASK.get(job.task_name, job.task_name), row["at"],
+                            outcome=outcome)
 
     # --- Defer ---------------------------------------------------------------------------
     async def build(self, day: dt.date) -> bool:

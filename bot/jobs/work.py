@@ -26,12 +26,14 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 from bot.errors import HotpapersError
 from bot.models import Digest, Subscription
 from bot.provenance import retry_due
-from bot.schedule import LAST_DAY, DayOutcome, Scheduler
+from bot.schedule import LAST_DAY, Build, DayOutcome, Publish, Scheduler
+from bot.settings import Settings
+from bot.store import Store
 
 log = logging.getLogger("hotpapers.jobs")
 
@@ -68,9 +70,15 @@ def batches(targets: Sequence[str], size: int) -> list[list[str]]:
 
 
 class JobScheduler(Scheduler):
-    """The scheduler whose daily post is queued as jobs (see the module doc)."""
+    """The scheduler whose daily post is queued as jobs (see the module doc). Its build
+    and publish are not timed here: the backend observes each job, queued to done."""
 
     defer: Defer
+
+    def __init__(self, store: Store, settings: Settings, *, build: Build, publish: Publish,
+                 **options: Any) -> None:
+        super().__init__(store, settings, build=build, publish=publish, **options)
+        self.build, self.publish = build, publish
 
     async def _post_day(self, day: dt.date, now: dt.datetime) -> DayOutcome | None:
         if await self.defer.posting():
