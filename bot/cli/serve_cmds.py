@@ -21,6 +21,7 @@ from bot.chat import WebRoutes
 from bot.cli.app import EMPTY_STORE, app, fail, open_core, out, run, setup_logging
 from bot.core import Core
 from bot.fleet import QueueView
+from bot.jobs import shared_queue
 from bot.settings import Settings, get_settings
 from bot.web.health import add_health_routes
 
@@ -55,8 +56,8 @@ async def build_web_app(core: Core, settings: Settings, *, check_token_first: bo
 
 
 async def _serve(host: str, port: int) -> None:
-    async with open_core(with_builder=True) as core:
-        web_app, paths = await build_web_app(core, core.settings)
+    async with open_core(with_builder=True) as core, shared_queue(core.settings) as queue:
+        web_app, paths = await build_web_app(core, core.settings, queue=queue)
         if not web_app[PLATFORMS]:
             out.print("Slack is not configured (SLACK_BOT_TOKEN or SLACK_CLIENT_ID): "
                       "serving the web archive, /healthz and /metrics")

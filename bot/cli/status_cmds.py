@@ -22,6 +22,7 @@ from bot.cli.fleet_view import print_fleet
 from bot.core import Core
 from bot.fleet import QueueView
 from bot.fleet_report import fleet_report
+from bot.jobs import shared_queue
 from bot.models import Digest, Subscription
 from bot.platforms import platform_states
 from bot.publish import PublishReport
@@ -111,8 +112,8 @@ def status_command(fmt: FormatOpt = Format.text) -> None:
     last post per channel and what failed."""
 
     async def go() -> None:
-        async with open_core() as core:
-            await show_status(core, fmt)  # the job backend passes its QueueView (queue=)
+        async with open_core() as core, shared_queue(core.settings) as queue:
+            await show_status(core, fmt, queue)
 
     run(go())
 

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from bot.settings import Settings
 
 __all__ = ["ROLES", "JobBackend", "JobInfo", "QueueStats", "QueueView", "backend_name",
-           "open_backend", "open_queue", "uses_queue"]
+           "open_backend", "open_queue", "shared_queue", "uses_queue"]
 
 
 class JobBackend(Protocol):
@@ -80,3 +80,14 @@ async def open_queue(settings: Settings) -> AsyncIterator[QueueView]:
 
     async with ProcrastinateJobs(settings, roles=()) as jobs:
         yield jobs.queue
+
+
+@contextlib.asynccontextmanager
+async def shared_queue(settings: Settings) -> AsyncIterator[QueueView | None]:
+    """The queue for `hotpapers status`, `serve`'s /healthz and /metrics: None when the
+    jobs run in-process (SQLite)."""
+    if not uses_queue(settings.database_url):
+        yield None
+        return
+    async with open_queue(settings) as queue:
+        yield queue
