@@ -41,6 +41,7 @@ from typing import Any
 from limits.aio.storage import MemoryStorage, RedisStorage
 from limits.aio.storage.redis.redispy import RedispyBridge
 from limits.errors import StorageError
+from pydantic import SecretStr
 
 log = logging.getLogger(__name__)
 
@@ -228,9 +229,13 @@ _LIMITERS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, Shared
     weakref.WeakKeyDictionary()
 
 
-def limiter_for(platform: str, token: str, *, redis_url: str | None = None) -> SharedLimiter:
+def limiter_for(platform: str, token: str, *, redis_url: SecretStr | str | None = None
+                ) -> SharedLimiter:
     """The process's one limiter for `platform` and `token` (per event loop: Redis
-    connections and locks belong to one), made on first use."""
+    connections and locks belong to one), made on first use; `redis_url`
+    (`settings.redis_url`) shares its counts with every worker."""
+    if isinstance(redis_url, SecretStr):
+        redis_url = redis_url.get_secret_value()
     limiters = _LIMITERS.setdefault(asyncio.get_running_loop(), {})
     key = f"{platform}:{token_id(token)}"
     limiter = limiters.get(key)
