@@ -172,6 +172,9 @@ class Settings(BaseSettings):
     public_url: str | None = Field(default=None, pattern=r"^https?://[^\s/]+(/\S*)?$")
     port: int = Field(default=3000, ge=1, le=65535,
                       validation_alias=AliasChoices("PORT", "HOTPAPERS_PORT"))
+    # `hotpapers run` serves /metrics and /healthz on this port when set (each worker is
+    # its own scrape target: its counters are its own).
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
 
     @field_validator("timezone")
     @classmethod
