@@ -6,7 +6,8 @@ clients the process opens with that token. Its counts live in Redis when
 worker process of the bot spends one count; without Redis each process counts in memory
 and takes its share of a contended rate: the rate divided by the live workers, read from
 the callable registered with `set_live_workers` (refreshed every few seconds, not per
-request; 1 until one is registered).
+request; 1 until one is registered). The worker registers its fleet once at start:
+`set_live_workers(fleet.live_count)`.
 
 Keys carry the platform, a short sha256 of the token (never the token) and the bucket:
 `hotpapers:discord:3f2a9c0d1e4b:global`, `hotpapers:slack:...:channel:C0123`,
@@ -20,7 +21,10 @@ window fills in one burst at the start and then the burst repeats a second later
 requests of a burst reach the server a few milliseconds apart in another order than they
 were granted, so the server's own sliding second would see some of both bursts.
 Waiting is `asyncio.sleep` until the slot or the window frees (never a spin), one waiter
-per process and bucket at a time (the others queue on a lock, in order).
+per process and bucket at a time (the others queue on a lock, in order). `limits` stamps a
+grant with the worker's clock before its round trip to Redis, and the request reaches the
+platform a little later still: the margin under the platform's limit (48 of Discord's
+50) and `WINDOW_GUARD` absorb that spread, and the workers' clocks must agree (NTP).
 
 Redis unreachable: one warning line (never the URL), then each worker counts alone at its
 share for `REDIS_RETRY_AFTER` seconds before Redis is tried again.
