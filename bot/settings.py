@@ -149,6 +149,10 @@ class Settings(BaseSettings):
     # discord.py follows per-route buckets itself; this caps all REST calls together
     # (Discord's global limit is 50 requests/s per bot; keep a 4% margin).
     discord_global_rate: float = Field(default=48.0, gt=0)
+    # Where every worker of the bot counts its rate limits together (bot.ratelimit):
+    # redis://[:password@]host:port[/db] or rediss://...; unset: each worker paces at
+    # its share (the rate divided by the live workers). A secret: a URL may hold one.
+    redis_url: SecretStr | None = None
     # HTTP interactions (`hotpapers serve` answers slash commands at /discord/interactions
     # without a gateway connection): the application's public key and id.
     discord_public_key: str | None = Field(
@@ -223,6 +227,14 @@ class Settings(BaseSettings):
             if not all(SLACK_MANAGER.match(i) for i in ids):
                 raise ValueError("not Slack user or user group ids")
             return ids
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not re.match(r"^rediss?://[^\s/?]+(/\d*)?(\?\S*)?$",
+                                              value.get_secret_value()):
+            raise ValueError("not a Redis URL")
         return value
 
     @field_validator("command_limit_user", "command_limit_channel")
@@ -306,5 +318,6 @@ HINTS = {
     "fair_counting": "not true or false; use true or false",
     "count_self_posts": "not true or false; use true or false",
     "auto_posters": 'not a JSON list of account handles; use for example ["arxiv_bot"]',
+    "redis_url": "not a Redis URL; use for example redis://127.0.0.1:6379/0",
     "public_url": "not a web address; use for example https://hotpapers.example.org",
 }

@@ -21,7 +21,6 @@ import aiohttp
 import discord
 import yarl
 from aiohttp.client_middlewares import ClientHandlerType
-from aiolimiter import AsyncLimiter
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
@@ -34,6 +33,7 @@ from bot.errors import (
     TransientDeliveryError,
 )
 from bot.metrics import count_429
+from bot.ratelimit import Rate, limiter_for
 from bot.retry import describe_failure
 from bot.settings import Settings
 
@@ -80,27 +80,33 @@ def point_discord_at(settings: Settings) -> None:
         DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.discord_gateway_url)
 
 
-def pace_globally(client: discord.Client, rate: float) -> None:
-    """Keep `client`'s REST calls under `rate` requests/s in all.
+def pace_globally(client: discord.Client, settings: Settings) -> None:
+    """Keep every REST call of the bot under `HOTPAPERS_DISCORD_GLOBAL_RATE` requests/s
+    in all: the calls of each client with this token in the process, and of every worker
+    process with `HOTPAPERS_REDIS_URL` (else each worker at its share; `bot.ratelimit`).
 
     discord.py follows the per-route buckets Discord announces and waits out a global 429,
     but has no limit of its own on the global rate (50 requests/s per bot): a fan-out to
     hundreds of channels would run into global 429s over and over. Wrapping the one
     method every REST call goes through (`HTTPClient.request`) paces them all, and
-    puts `no_blind_resend` on every POST (`rate` <= 0: no pace, the guard all the same)
-    and `count_rate_limits` on every request.
+    puts `no_blind_resend` on every POST and `count_rate_limits` on every request.
+
+    Per-route buckets (5 messages per 5 s in a channel) stay with discord.py, per client,
+    from the `X-RateLimit-*` headers: Discord says not to hard-code them, and across
+    workers a channel's message routes are only contended when two processes post to one
+    channel at once, which the delivery lease prevents (one poster per thread); a rare
+    collision (a /hot answer beside the daily thread) is a per-route 429 that discord.py
+    waits out. Interaction callbacks and webhooks are outside the bot's global limit.
     """
-    if getattr(client.http, "_hotpapers_paced", False):
+    if getattr(client.http, "_hotpapers_paced", False) or settings.discord_token is None:
         return
-    # Bursts of at most a few requests: a burst on top of the full rate would overrun
-    # a sliding one-second window.
-    limiter = AsyncLimiter(max(1.0, rate / 25), 0.04) if rate > 0 else None
+    limiter = limiter_for("discord", settings.discord_token.get_secret_value(),
+                          redis_url=settings.redis_url)
+    rate = Rate.per_second(settings.discord_global_rate)  # smoothed: see bot.ratelimit
     request = client.http.request
 
     async def paced(route: Route, **kwargs: Any) -> Any:
-        if limiter is not None:
-            async with limiter:
-                pass
+        await limiter.acquire("global", rate)
         # HTTPClient.request hands unknown kwargs to aiohttp: the outer middleware first
         kwargs["middlewares"] = ((count_rate_limits, no_blind_resend) if route.method == "POST"
                                  else (count_rate_limits,))
@@ -148,7 +154,7 @@ async def login(settings: Settings, client: discord.Client) -> None:
             "DISCORD_TOKEN is not set; put the bot token from the Discord developer portal "
             "in DISCORD_TOKEN (or use DISCORD_WEBHOOK_URL and --to webhook:default)")
     point_discord_at(settings)
-    pace_globally(client, settings.discord_global_rate)
+    pace_globally(client, settings)
     try:
         await client.login(settings.discord_token.get_secret_value())
     except discord.LoginFailure:

@@ -27,7 +27,6 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import client as slack_client
 from adapters.slack.client import delivery_error, read
-from adapters.slack.pacing import ChannelPacer
 from adapters.slack.permissions import SlackManagers
 from adapters.slack.post import SlackChatAdapter
 from bot.commands import changes_channel
@@ -74,8 +73,8 @@ class SlackCommands:
         self.slow_notice_after = slow_notice_after or SLOW_NOTICE_AFTER
         self.per_channel_rate = per_channel_rate or core.settings.slack_rate
         self.recent = RecentIds()
-        self.pace = ChannelPacer()  # shared by every answer: one pace a channel
-        self.managers = SlackManagers(core.settings.slack_managers)
+        self.managers = SlackManagers(core.settings.slack_managers,
+                                      redis_url=core.settings.redis_url)
 
     # --- bolt listeners -------------------------------------------------------------
     async def drop_redeliveries(self, body: dict[str, Any], next: Callable[[], Awaitable[Any]]
@@ -148,7 +147,7 @@ class SlackCommands:
                             ephemeral=result.ephemeral or result.is_error)
             return
         poster = SlackChatAdapter(client, per_channel_rate=self.per_channel_rate,
-                                  pacer=self.pace)
+                                  team=cmd.workspace, redis_url=self.core.settings.redis_url)
         digest = result.digest
         plan = answer_plan(digest.key, "slack", cmd.channel, cmd.workspace,
                            digest, thread=key[:64], notes=result.notes)

@@ -23,7 +23,7 @@ from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStor
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from adapters.slack.client import AUTH_ERRORS, check_token, make_client
-from adapters.slack.pacing import ChannelPacer
+from adapters.slack.pacing import ChannelPacer, process_pacer
 from adapters.slack.post import SlackChatAdapter
 from bot.chat import Wanted
 from bot.errors import ConfigurationError, PermanentDeliveryError
@@ -88,10 +88,11 @@ class SlackWorkspacesAdapter:
     """Posts to channels of every workspace that installed the app (the `ChatAdapter` of
     bot.chat, platform "slack"). A channel's workspace is its subscription's
     (`Subscription.workspace`, the Slack team id); its bot token the workspace's
-    installation. One `AsyncWebClient` per workspace, all on one aiohttp session and one
-    `ChannelPacer`. Channels of workspaces without an installation (or of no known
-    workspace) are posted with SLACK_BOT_TOKEN when it is set, else refused with a
-    `PermanentDeliveryError` (the publisher pauses them)."""
+    installation. One `AsyncWebClient` per workspace, all on one aiohttp session and the
+    process's one `ChannelPacer`, each workspace's method tiers counted apart. Channels
+    of workspaces without an installation (or of no known workspace) are posted with
+    SLACK_BOT_TOKEN when it is set, else refused with a `PermanentDeliveryError` (the
+    publisher pauses them)."""
 
     platform = "slack"
     reads_back = True
@@ -112,7 +113,7 @@ class SlackWorkspacesAdapter:
         self.store = store
         self.installations = installations
         self.session = session
-        self.pacer = pacer or ChannelPacer()
+        self.pacer = pacer or process_pacer()
         self.fallback = fallback
         self.fallback_team = fallback_team
         self._owns_store = owns_store
@@ -143,8 +144,9 @@ class SlackWorkspacesAdapter:
         if cached is not None and cached[0] == bot.bot_token:
             return cached[1]
         client = make_client(self.settings, bot.bot_token, session=self.session)
-        adapter = SlackChatAdapter(client, pacer=self.pacer,
-                                   per_channel_rate=self.settings.slack_rate)
+        adapter = SlackChatAdapter(client, pacer=self.pacer, team=team,
+                                   per_channel_rate=self.settings.slack_rate,
+                                   redis_url=self.settings.redis_url)
         self._clients[team] = (bot.bot_token, adapter)
         log.info("slack workspace %s: posting with its installation", team)
         return adapter
@@ -230,7 +232,7 @@ async def open_workspaces_adapter(settings: Settings) -> SlackWorkspacesAdapter:
     try:
         installations = await installation_store(settings, store.engine)
         session = aiohttp.ClientSession()
-        pacer = ChannelPacer()
+        pacer = process_pacer()
         fallback, fallback_team = None, ""
         token = settings.slack_bot_token
         if token is not None and token.get_secret_value():
@@ -238,7 +240,8 @@ async def open_workspaces_adapter(settings: Settings) -> SlackWorkspacesAdapter:
             identity = await check_token(client)
             fallback_team = str(identity.get("team_id") or "")
             fallback = SlackChatAdapter(client, pacer=pacer, per_channel_rate=settings.slack_rate,
-                                        team_url=str(identity.get("url") or "") or None)
+                                        team_url=str(identity.get("url") or "") or None,
+                                        team=fallback_team, redis_url=settings.redis_url)
         return SlackWorkspacesAdapter(settings, store, installations, session=session,
                                       fallback=fallback, fallback_team=fallback_team,
                                       pacer=pacer, owns_store=True)

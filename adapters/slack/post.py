@@ -7,7 +7,8 @@ carries its idempotency key in Slack message metadata (`hotpapers_message`): rea
 don't see it, and `find_message` reads it back with `include_all_metadata`, paging the
 channel history (for a parent) or the whole thread (for a reply) from shortly before the
 send was first tried until the key is found or the history ends. 429s are retried by
-the client (`Retry-After`); sends are paced per channel so they are rare. A failure
+the client (`Retry-After`); sends are paced per channel (one pace per process, and across
+workers with HOTPAPERS_REDIS_URL) so they are rare; history reads keep to their tier. A failure
 after which the message may exist (5xx, timeout, dropped connection) is
 `InDoubtDeliveryError`; `PermanentDeliveryError` when the channel is gone or the bot
 lost access; `TransientDeliveryError` for the rest (nothing was posted).
@@ -20,6 +21,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import aiohttp
+from pydantic import SecretStr
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import pacing
@@ -28,6 +30,7 @@ from adapters.slack.pacing import ChannelPacer
 from bot.chat import Wanted
 from bot.errors import ConfigurationError
 from bot.models import DeliveryRef, Digest, RankedPaper
+from bot.ratelimit import SharedLimiter, limiter_for
 from bot.render.slack import SlackMessage, paper_message, parent_message
 from bot.settings import Settings
 
@@ -53,10 +56,14 @@ class SlackChatAdapter:
         pacer: ChannelPacer | None = None,
         team_url: str | None = None,
         page_size: int = PAGE_SIZE,
+        team: str = "",
+        redis_url: SecretStr | None = None,
     ) -> None:
         self.client = client
         self.per_channel_rate = per_channel_rate or pacing.PER_CHANNEL_RATE
-        self.pacer = pacer or ChannelPacer()
+        self.pacer = pacer  # None: the process's one pacer
+        self.team = team  # the workspace (Slack team id), for its method tiers
+        self.redis_url = redis_url  # set: channels and tiers counted across workers
         self.team_url = team_url.rstrip("/") + "/" if team_url else None
         self.page_size = page_size
         self._owned_session = owns_session
@@ -67,7 +74,9 @@ class SlackChatAdapter:
     ) -> DeliveryRef:
         """Post one rendered message (paced per channel); returns its ts."""
         metadata = {"event_type": METADATA_EVENT, "event_payload": {"key": key}}
-        async with self.pacer.turn(channel, 1.0 / self.per_channel_rate):
+        pacer = self.pacer or pacing.process_pacer()
+        shared = self.limiter() if self.redis_url is not None else None
+        async with pacer.turn(channel, 1.0 / self.per_channel_rate, shared):
             resp = await guarded(self.client.chat_postMessage(
                 channel=channel,
                 text=message["text"],
@@ -79,6 +88,10 @@ class SlackChatAdapter:
             ), posting=True)
         ts = str(resp["ts"])
         return self._ref(channel, ts, thread_ts)
+
+    def limiter(self) -> SharedLimiter:
+        """The process's limiter of this bot token (bot.ratelimit)."""
+        return limiter_for("slack", self.client.token or "", redis_url=self.redis_url)
 
     def _ref(self, channel: str, ts: str, thread_ts: str | None) -> DeliveryRef:
         link = None
@@ -115,6 +128,8 @@ class SlackChatAdapter:
         oldest = f"{wanted.not_before.timestamp():.6f}"
         cursor: str | None = None
         while True:
+            method = "conversations.history" if parent is None else "conversations.replies"
+            await pacing.method_turn(self.limiter(), self.team, method)
             if parent is None:
                 resp = await guarded(self.client.conversations_history(
                     channel=channel, oldest=oldest, include_all_metadata=True,
@@ -163,4 +178,6 @@ async def open_chat_adapter(settings: Settings) -> SlackChatAdapter:
         await session.close()
         raise
     return SlackChatAdapter(client, owns_session=session, per_channel_rate=settings.slack_rate,
-                            team_url=str(identity.get("url") or "") or None)
+                            team_url=str(identity.get("url") or "") or None,
+                            team=str(identity.get("team_id") or ""),
+                            redis_url=settings.redis_url)

@@ -41,8 +41,10 @@ def test_secret_values_lists_every_secret_setting() -> None:
     settings = Settings(slack_bot_token="xoxb-a1", slack_signing_secret="sign-me",
                         discord_webhooks={"lab": SecretStr(WEBHOOK)},
                         x_bearer_token="bearer-b2",
-                        database_url="postgresql+asyncpg://u:pw-c3@host/db")
-    assert set(secret_values(settings)) == {"xoxb-a1", "sign-me", WEBHOOK, "bearer-b2", "pw-c3"}
+                        database_url="postgresql+asyncpg://u:pw-c3@host/db",
+                        redis_url="redis://:pw-d4@127.0.0.1:6379/0")
+    assert set(secret_values(settings)) == {"xoxb-a1", "sign-me", WEBHOOK, "bearer-b2", "pw-c3",
+                                            "redis://:pw-d4@127.0.0.1:6379/0"}
 
 
 def test_the_log_filter_redacts_messages_arguments_and_tracebacks() -> None:

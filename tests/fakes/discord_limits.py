@@ -52,6 +52,7 @@ class RateLimits:
         self._global: list[float] = []
         self._failures: list[_Failure] = []
         self._forced_429: list[tuple[str, re.Pattern[str], int, bool]] = []
+        self.global_refusals = 0  # 429s of the global limit (not the forced ones)
 
     def fail(self, method: str, path_regex: str, status: int, count: int, code: int,
              message: str, after: bool = False, drop: bool = False) -> None:
@@ -110,6 +111,7 @@ class RateLimits:
                              "retry_after": self.config.retry_after, "global": is_global}, headers
         self._global = [t for t in self._global if now - t < 1.0]
         if len(self._global) >= self.config.global_limit:
+            self.global_refusals += 1
             retry = max(0.001, 1.0 - (now - self._global[0]))
             return 429, {"message": "You are being rate limited.", "retry_after": retry,
                          "global": True}, {**via, "X-RateLimit-Global": "true",

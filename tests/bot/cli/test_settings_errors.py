@@ -90,3 +90,12 @@ def test_a_wrong_setting_in_hotpapers_toml_names_the_file(tmp_path: Path) -> Non
     assert result.exit_code == 2
     assert one_line(result.output) == ("error: post_time=noon in hotpapers.toml: not a time of "
                                        "day; use HH:MM, for example 09:00")
+
+
+def test_a_wrong_redis_url_is_named_but_never_shown(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOTPAPERS_REDIS_URL", "http://:s3cr3t-pw@127.0.0.1:6379")
+    result = runner.invoke(app, ["status"])
+    assert result.exit_code == 2
+    line = one_line(result.output)
+    assert line.startswith("error: HOTPAPERS_REDIS_URL") and "not a Redis URL" in line, line
+    assert "redis://127.0.0.1:6379/0" in line and "s3cr3t" not in result.output
