@@ -19,7 +19,14 @@ from typing import Annotated, Any, Literal
 
 import limits
 import platformdirs
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -135,6 +142,10 @@ class Settings(BaseSettings):
     # discord.py follows per-route buckets itself; this caps all REST calls together
     # (Discord's global limit is 50 requests/s per bot; keep a 4% margin).
     discord_global_rate: float = Field(default=48.0, gt=0)
+    # Gateway shards (one shard serves at most 2,500 guilds): a count, or `auto` (the
+    # `shards` Discord recommends in GET /gateway/bot). Every gateway process must use
+    # the same count; the shard ids are split among the live ones (`bot.shards`).
+    discord_shards: int | Literal["auto"] = "auto"
     # HTTP interactions (`hotpapers serve` answers slash commands at /discord/interactions
     # without a gateway connection): the application's public key and id.
     discord_public_key: str | None = Field(
@@ -168,6 +179,11 @@ class Settings(BaseSettings):
     public_url: str | None = Field(default=None, pattern=r"^https?://[^\s/]+(/\S*)?$")
     port: int = Field(default=3000, ge=1, le=65535,
                       validation_alias=AliasChoices("PORT", "HOTPAPERS_PORT"))
+    # The fleet (`bot.fleet`): a worker beats every `fleet_heartbeat` seconds and is
+    # live while seen within `fleet_ttl`; a shard lease lasts `fleet_ttl` too, so a dead
+    # process's Discord shards are taken over about `fleet_ttl` seconds after it died.
+    fleet_heartbeat: float = Field(default=5.0, gt=0)
+    fleet_ttl: float = Field(default=20.0, gt=0)
 
     @field_validator("timezone")
     @classmethod
@@ -177,6 +193,24 @@ class Settings(BaseSettings):
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
             raise ValueError("unknown time zone") from None
         return value
+
+    @field_validator("discord_shards", mode="before")
+    @classmethod
+    def _shards(cls, value: Any) -> Any:
+        text = str(value).strip().lower()
+        if text == "auto":
+            return "auto"
+        if not text.isdigit() or int(text) < 1:
+            raise ValueError("not a shard count")
+        return int(text)
+
+    @model_validator(mode="after")
+    def _fleet_ttl(self) -> Settings:
+        if self.fleet_ttl <= self.fleet_heartbeat:
+            raise ValueError(
+                f"HOTPAPERS_FLEET_TTL={self.fleet_ttl:g} must be longer than "
+                f"HOTPAPERS_FLEET_HEARTBEAT={self.fleet_heartbeat:g}; use for example 20 and 5")
+        return self
 
     @field_validator("discord_webhook_url")
     @classmethod
@@ -290,4 +324,5 @@ HINTS = {
     "count_self_posts": "not true or false; use true or false",
     "auto_posters": 'not a JSON list of account handles; use for example ["arxiv_bot"]',
     "public_url": "not a web address; use for example https://hotpapers.example.org",
+    "discord_shards": "not a shard count; use auto or a whole number of at least 1, for example 4",
 }
