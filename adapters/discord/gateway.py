@@ -79,7 +79,9 @@ class PacedBot(HotPapersBot):
 async def recommended_shards(settings: Settings) -> tuple[int, int]:
     """Log in (one-line ConfigurationError on a bad token) and ask GET /gateway/bot:
     the recommended shard count and the IDENTIFY `max_concurrency`."""
-    probe = discord.Client(intents=discord.Intents.none())
+    intents = discord.Intents.none()
+    intents.guilds = True  # (without it discord.py warns, though the probe never connects)
+    probe = discord.Client(intents=intents)
     await login(settings, probe)
     try:
         shards, _url, limits = await probe.http.get_bot_gateway()
