@@ -159,3 +159,35 @@ async def test_keep_shards_reconnects_on_each_change_and_releases_at_the_end(
     assert await any_store.named_leases(LEASE_PREFIX) == {}
     assert [shards for name, shards in log if name == "a"] == [
         {0, 1, 2, 3}, {0, 2}, {0, 1, 2, 3}]
+
+
+async def test_shards_are_let_go_when_the_database_stays_away(sqlite_store: Store) -> None:
+    """Renewing fails (the database is a closed port): the shards are kept while their
+    leases are surely still ours, dropped before they can expire, claimed again after."""
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    now = [0.0]
+    async with gateway(sqlite_store, "h:1:a") as fleet:
+        claims = ShardClaims(sqlite_store, fleet, 2, clock=lambda: now[0])
+        assert await claims.step() == {0, 1}
+        away = Store(create_async_engine("postgresql+asyncpg://postgres@127.0.0.1:9/away"))
+        claims.store = away
+        try:
+            now[0] = TTL - INTERVAL - 0.05
+            assert await claims.step() == {0, 1}
+            now[0] = TTL - INTERVAL + 0.05  # another renewal could come too late
+            assert await claims.step() == frozenset() and claims.held == frozenset()
+        finally:
+            await away.close()
+        claims.store = sqlite_store
+        assert await claims.step() == {0, 1}
+
+
+def test_the_shard_setting_reads_auto_or_a_count(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.settings import Settings
+
+    assert Settings().discord_shards == "auto"
+    monkeypatch.setenv("HOTPAPERS_DISCORD_SHARDS", " AUTO ")
+    assert Settings().discord_shards == "auto"
+    monkeypatch.setenv("HOTPAPERS_DISCORD_SHARDS", "4")
+    assert Settings().discord_shards == 4

@@ -122,5 +122,5 @@ async def test_two_processes_answer_the_guilds_of_their_own_shards(tmp_path: Pat
                 proc.kill()
                 await proc.wait()
         await store.close()
-    for label, log in logs.items():
+    for log in logs.values():
         assert "Traceback" not in log.read_text(), tail(log)
