@@ -44,8 +44,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 IDENTIFY_WINDOW = 5.0  # seconds: Discord allows max_concurrency IDENTIFYs per window (tests: less)
-REFUSED_SHARD = {4005: "another session holds it", 4010: "invalid shard",
-                 4011: "sharding required"}
+INVALID_SHARD, SHARDING_REQUIRED = 4010, 4011  # close codes discord.py does not retry
 
 
 class IdentifyPace:
@@ -163,10 +162,14 @@ class DiscordInteractive:
                 raise ConfigurationError(
                     "DISCORD_TOKEN was rejected by the Discord gateway (4004); reset the "
                     "token in the developer portal and set DISCORD_TOKEN again") from None
-            if exc.code in REFUSED_SHARD:
-                raise PlatformUnavailable(
-                    f"the Discord gateway refused shard {exc.shard_id} of {count} "
-                    f"({exc.code}: {REFUSED_SHARD[exc.code]})") from None
+            if exc.code == SHARDING_REQUIRED:
+                raise ConfigurationError(
+                    f"Discord requires more than {count} shard(s) for this bot (4011); set "
+                    "HOTPAPERS_DISCORD_SHARDS=auto or a larger count") from None
+            if exc.code == INVALID_SHARD:
+                raise ConfigurationError(
+                    f"the Discord gateway refused shard {exc.shard_id} of {count} as invalid "
+                    "(4010); check HOTPAPERS_DISCORD_SHARDS (auto: Discord's count)") from None
             raise
         finally:
             self._synced = self._synced or bot.commands_synced
@@ -189,4 +192,7 @@ class DiscordInteractive:
     async def close(self) -> None:
         self._closed.set()
         if self.bot is not None:
-            await self.bot.close()
+            # AutoShardedClient.close() needs the loop state login() sets up: a client
+            # closed in the instant before its login cannot be closed (nor is it open).
+            with contextlib.suppress(AttributeError):
+                await self.bot.close()

@@ -8,10 +8,11 @@ an IDENTIFY without `shard` is shard [0, 1] (every guild). Dispatches of a guild
 without a guild go to shard 0.
 
 Refused like Discord, with its close codes: a second IDENTIFY on one connection (4005
-Already authenticated), a shard outside its count (4010 Invalid shard), no shard while
-`sharding_required` (4011 Sharding required), and, so that two processes connecting the
-same shard show in a test, an IDENTIFY of a shard another open connection already holds
-(4005; Discord itself would let both sessions receive the shard's events). Each refusal
+Already authenticated), a shard outside its count (4010 Invalid shard), no shard or fewer
+than the recommended `shards` while `sharding_required` (4011 Sharding required), and,
+so that two processes connecting the same shard show in a test, an IDENTIFY of a shard
+another open connection already holds (4005; Discord itself would let both sessions
+receive the shard's events; discord.py identifies again after a while). Each refusal
 is recorded in `refused`.
 
 The connection path may carry a label (`/gateway-ws/<label>`): give each process its own
@@ -173,7 +174,7 @@ class ShardedGateway:
         if conn.shard is not None:
             await self._refuse(conn, asked, ALREADY_AUTHENTICATED, b"Already authenticated.")
             return
-        if asked is None and self.sharding_required:
+        if self.sharding_required and (asked is None or asked[1] < self.shards):
             await self._refuse(conn, asked, SHARDING_REQUIRED, b"Sharding required.")
             return
         shard = (0, 1) if asked is None else tuple(asked)

@@ -117,3 +117,40 @@ async def test_two_processes_split_the_shards_and_the_last_takes_them_back(
         assert fake.refused == []  # no shard was ever connected twice
         # Synced by whoever first held shard 0 in each process (the first did at once).
         assert 1 <= len(fake.sent("PUT", r"/commands$")) <= 2
+
+
+async def test_without_a_shared_database_the_overlap_is_refused(tmp_path: Path) -> None:
+    """Two processes on two databases each think they are alone and connect every shard:
+    the fake gateway refuses each second session of a shard (4005; discord.py tries again
+    after a while), so the overlap shows; the first keeps its shards and its guilds."""
+    async with running_fake_discord(shards=2) as fake:
+        channels = guilds_on_every_shard(fake, 2)
+        (tmp_path / "one").mkdir()
+        (tmp_path / "two").mkdir()
+        async with serving(settings_for(fake, tmp_path / "one")):
+            await fake.wait_for(lambda: len(fake.connected()) == 2, within=10)
+            first = list(fake.connected())
+            async with serving(settings_for(fake, tmp_path / "two")):
+                await fake.wait_for(lambda: len(fake.refused) >= 2, within=10)
+                assert {(tuple(r.shard), r.code) for r in fake.refused} == {
+                    ((0, 2), 4005), ((1, 2), 4005)}
+                assert fake.connected() == first
+                for shard, channel in channels.items():
+                    assert await answered_by(fake, channel) == (shard, 4)
+
+
+async def test_too_few_shards_is_a_one_line_error(tmp_path: Path) -> None:
+    from bot.errors import ConfigurationError
+
+    async with running_fake_discord(shards=2, sharding_required=True) as fake:
+        core = await Core.open(settings_for(fake, tmp_path, shards=1))
+        adapter = DiscordInteractive(settings_for(fake, tmp_path, shards=1),
+                                     guild_ready_timeout=0.1)
+        try:
+            with pytest.raises(ConfigurationError) as info:
+                await asyncio.wait_for(adapter.start(core), 10)
+        finally:
+            await adapter.close()
+            await core.close()
+    assert str(info.value) == ("Discord requires more than 1 shard(s) for this bot (4011); "
+                               "set HOTPAPERS_DISCORD_SHARDS=auto or a larger count")
