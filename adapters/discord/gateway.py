@@ -53,16 +53,17 @@ class IdentifyPace:
 
     def __init__(self, max_concurrency: int = 1) -> None:
         self.max_concurrency = max(1, max_concurrency)
-        self._last: dict[int, float] = {}
-        self._lock = asyncio.Lock()
+        self._last: dict[int, float] = {}  # bucket -> when its last IDENTIFY went (or goes)
 
     async def wait(self, shard_id: int | None) -> None:
+        """Until this shard's bucket may IDENTIFY (its slot is booked at once, so
+        shards of other buckets do not wait behind it)."""
         bucket = (shard_id or 0) % self.max_concurrency
-        async with self._lock:
-            last = self._last.get(bucket)
-            if last is not None:
-                await asyncio.sleep(max(0.0, last + IDENTIFY_WINDOW - time.monotonic()))
-            self._last[bucket] = time.monotonic()
+        now = time.monotonic()
+        last = self._last.get(bucket)
+        slot = now if last is None else max(now, last + IDENTIFY_WINDOW)
+        self._last[bucket] = slot
+        await asyncio.sleep(slot - now)
 
 
 class PacedBot(HotPapersBot):

@@ -154,3 +154,23 @@ async def test_too_few_shards_is_a_one_line_error(tmp_path: Path) -> None:
             await core.close()
     assert str(info.value) == ("Discord requires more than 1 shard(s) for this bot (4011); "
                                "set HOTPAPERS_DISCORD_SHARDS=auto or a larger count")
+
+
+async def test_identifies_are_paced_per_bucket(monkeypatch: pytest.MonkeyPatch) -> None:
+    """max_concurrency buckets (shard id modulo it), one IDENTIFY per bucket per window:
+    shards of other buckets go at once, a bucket's next one waits its turn."""
+    import time
+
+    monkeypatch.setattr(gateway, "IDENTIFY_WINDOW", 0.2)
+    pace = gateway.IdentifyPace(max_concurrency=2)
+    start = time.monotonic()
+    went: dict[int, float] = {}
+
+    async def identify(shard: int, key: int) -> None:
+        await pace.wait(shard)
+        went[key] = time.monotonic() - start
+
+    await asyncio.gather(*(identify(shard, key) for key, shard in enumerate([0, 1, 2, 0])))
+    assert went[0] < 0.1 and went[1] < 0.1  # buckets 0 and 1 at once
+    assert 0.18 < went[2] < 0.3  # bucket 0 again: one window later
+    assert 0.38 < went[3] < 0.5  # and once more: two windows
