@@ -174,7 +174,7 @@ class DiscordInteractive:
             raise
         finally:
             self._synced = self._synced or bot.commands_synced
-            await bot.close()
+            await close_client(bot)
 
     async def reply(self, command: Command, answer: Answer) -> None:
         """Post an answer in the command's channel (outside an interaction)."""
@@ -193,7 +193,11 @@ class DiscordInteractive:
     async def close(self) -> None:
         self._closed.set()
         if self.bot is not None:
-            # AutoShardedClient.close() needs the loop state login() sets up: a client
-            # closed in the instant before its login cannot be closed (nor is it open).
-            with contextlib.suppress(AttributeError):
-                await self.bot.close()
+            await close_client(self.bot)
+
+
+async def close_client(bot: discord.AutoShardedClient) -> None:
+    """Close `bot` (again: closing is idempotent). AutoShardedClient.close() needs the
+    loop state login() sets up: a client stopped before its login is not open anyway."""
+    with contextlib.suppress(AttributeError):
+        await bot.close()
