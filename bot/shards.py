@@ -108,18 +108,22 @@ Serve = Callable[[frozenset[int]], Coroutine[Any, Any, None]]
 
 
 async def keep_shards(claims: ShardClaims, serve: Serve, *,
+                      stop: asyncio.Event | None = None,
                       interval: float | None = None) -> None:
     """Hold this process's shards and serve them: every `interval` (the fleet's heartbeat)
     one `claims.step()`; when the set to connect changes, the running `serve` is
     cancelled (it must disconnect before it returns), the shards given up are released,
-    and `serve(new set)` starts (not at all while the set is empty). Ends when `serve`
-    returns (the connection was closed on purpose) and raises what it raises; every
-    lease is released at the end."""
+    and `serve(new set)` starts (not at all while the set is empty). Ends when `stop` is
+    set (between rounds, never inside a database call), or when `serve` returns (the
+    connection was closed on purpose), raising what it raises; every lease is released
+    at the end."""
     interval = claims.fleet.interval if interval is None else interval
+    stop = stop or asyncio.Event()
+    stopped = asyncio.create_task(stop.wait(), name="discord-shards-stop")
     connected: frozenset[int] = frozenset()
     task: asyncio.Task[None] | None = None
     try:
-        while True:
+        while not stop.is_set():
             wanted = await claims.step()
             if wanted != connected:
                 if task is not None:
@@ -131,14 +135,13 @@ async def keep_shards(claims: ShardClaims, serve: Serve, *,
                 connected = wanted
                 if wanted:
                     task = asyncio.create_task(serve(wanted), name="discord-shards")
-            if task is None:
-                await asyncio.sleep(interval)
-                continue
-            done, _ = await asyncio.wait({task}, timeout=interval)
-            if done:
+            waiting = {stopped} if task is None else {stopped, task}
+            await asyncio.wait(waiting, timeout=interval, return_when=asyncio.FIRST_COMPLETED)
+            if task is not None and task.done():
                 task.result()  # raises what serve raised
                 return
     finally:
+        stopped.cancel()
         if task is not None:
             await _cancel(task)
         with contextlib.suppress(Exception):

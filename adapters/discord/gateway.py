@@ -44,6 +44,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 IDENTIFY_WINDOW = 5.0  # seconds: Discord allows max_concurrency IDENTIFYs per window (tests: less)
+CLOSE_WITHIN = 10.0  # seconds a closed client gets to end its connection
 INVALID_SHARD, SHARDING_REQUIRED = 4010, 4011  # close codes discord.py does not retry
 
 
@@ -130,16 +131,7 @@ class DiscordInteractive:
             async def serve(shards: frozenset[int]) -> None:
                 await self._serve(core, pace, count, shards)
 
-            runner = asyncio.create_task(keep_shards(claims, serve), name="discord-claims")
-            closed = asyncio.create_task(self._closed.wait())
-            try:
-                await asyncio.wait({runner, closed}, return_when=asyncio.FIRST_COMPLETED)
-                if runner.done():
-                    runner.result()
-            finally:
-                for task in (runner, closed):
-                    task.cancel()
-                await asyncio.gather(runner, closed, return_exceptions=True)
+            await keep_shards(claims, serve, stop=self._closed)
 
     async def _serve(self, core: Core, pace: IdentifyPace, count: int,
                      shards: frozenset[int]) -> None:
@@ -151,6 +143,20 @@ class DiscordInteractive:
                        shard_ids=sorted(shards), shard_count=count,
                        sync_commands=0 in shards and not self._synced)
         self.bot = bot
+        # The connection runs in a task of its own: discord.py swallows a cancellation
+        # that lands while it identifies a shard again, so a new shard set (this task
+        # cancelled) stops it by closing the client, then waits for it to end.
+        connection = asyncio.create_task(self._connect(bot, count), name="discord-gateway")
+        try:
+            await asyncio.shield(connection)
+        finally:
+            self._synced = self._synced or bot.commands_synced
+            await close_client(bot)
+            if not connection.done():
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(connection, CLOSE_WITHIN)
+
+    async def _connect(self, bot: HotPapersBot, count: int) -> None:
         try:
             await login(self.settings, bot)  # one-line ConfigurationError on a bad token
             await bot.connect(reconnect=True)
@@ -172,9 +178,6 @@ class DiscordInteractive:
                     f"the Discord gateway refused shard {exc.shard_id} of {count} as invalid "
                     "(4010); check HOTPAPERS_DISCORD_SHARDS (auto: Discord's count)") from None
             raise
-        finally:
-            self._synced = self._synced or bot.commands_synced
-            await close_client(bot)
 
     async def reply(self, command: Command, answer: Answer) -> None:
         """Post an answer in the command's channel (outside an interaction)."""

@@ -143,17 +143,18 @@ async def test_keep_shards_reconnects_on_each_change_and_releases_at_the_end(
         one = asyncio.create_task(keep_shards(ShardClaims(any_store, a, 4), serve_as("a")))
         await until(lambda: serving.get("a") == {0, 1, 2, 3})
         async with gateway(any_store, "h:2:b") as b:
+            stop_b = asyncio.Event()
             two = asyncio.create_task(keep_shards(ShardClaims(any_store, b, 4),
-                                                  serve_as("b")))
+                                                  serve_as("b"), stop=stop_b))
             await until(lambda: serving.get("b") == {1, 3} and serving.get("a") == {0, 2})
             assert covered()
-            two.cancel()  # b stops: it releases its shards, then leaves the fleet
-            with contextlib.suppress(asyncio.CancelledError):
-                await two
+            stop_b.set()  # b stops: it releases its shards, then leaves the fleet
+            await asyncio.wait_for(two, 1)
+            assert serving["b"] == frozenset()
             assert await any_store.named_leases(LEASE_PREFIX) == dict.fromkeys(
                 [f"{LEASE_PREFIX}{i}" for i in (0, 2)], "h:1:a")
         await until(lambda: serving.get("a") == {0, 1, 2, 3})
-        one.cancel()
+        one.cancel()  # cancelled from outside (the supervisor): released all the same
         with contextlib.suppress(asyncio.CancelledError):
             await one
     assert await any_store.named_leases(LEASE_PREFIX) == {}
