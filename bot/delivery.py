@@ -16,6 +16,10 @@ For each part of the plan (the parent, then each paper in planned order):
 
 An adapter that can't read back (a webhook) gets an in-doubt send recorded "in_doubt"
 and reported (`LeftInDoubt`), never resent, unless `resend_in_doubt` says so.
+
+Each message settled is counted (`bot.metrics`: `hotpapers_messages_total` by platform
+and state: sent, found by reading back, failed, in_doubt), and each retry of a message
+(`hotpapers_retries_total`).
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from bot.errors import (
 )
 from bot.leases import Claims
 from bot.ledger import LedgerWriter
+from bot.metrics import count_message, count_retry
 from bot.models import PARENT, Delivery, DeliveryRef, Digest, ThreadPlan
 from bot.plans import delivery_key, part_label
 from bot.retry import Retryable, RetryPolicy, retrying
@@ -124,7 +129,7 @@ class ThreadDelivery:
         try:
             return await retrying(lambda: self._attempt(part, parent, key, state),
                                   self.policy, what=f"{self.plan.target} {part}",
-                                  sleep=self.sleep)
+                                  sleep=self.sleep, on_retry=self._count_retry)
         except Retryable as exc:
             raise TransientDeliveryError(exc.problem) from None
 
@@ -135,6 +140,7 @@ class ThreadDelivery:
             if found is not None:
                 await self._record(part, "sent", key, state, found, "settled after doubt")
                 self.settled += 1
+                count_message(self.plan.platform, "found")
                 self._log(part, found, "settled")
                 return found
             state.doubt = False  # not there: it never landed
@@ -151,11 +157,13 @@ class ThreadDelivery:
             raise Retryable(f"{_one_line(exc)} (in doubt: reading back first)") from None
         except PermanentDeliveryError as exc:
             await self._record(part, "failed", key, state, detail=_one_line(exc))
+            count_message(self.plan.platform, "failed")
             raise
         except TransientDeliveryError as exc:
             raise Retryable(_one_line(exc)) from None
         await self._record(part, "sent", key, state, ref)
         self.sent += 1
+        count_message(self.plan.platform, "sent")
         self._log(part, ref, "sent")
         return ref
 
@@ -187,7 +195,11 @@ class ThreadDelivery:
                   "back: look at the channel, then run again with --resend-in-doubt to send "
                   "it again")
         await self._record(part, "in_doubt", key, state, detail=detail)
+        count_message(self.plan.platform, "in_doubt")
         return LeftInDoubt(f"{self.plan.target}: {detail}", part)
+
+    def _count_retry(self, _attempt: int, _attempts: int, _problem: str, _wait: float) -> None:
+        count_retry(self.plan.platform)
 
     # --- the ledger ----------------------------------------------------------------------
     async def _record(self, part: str, status: str, key: str, state: _Attempts,

@@ -45,6 +45,7 @@ from bot.errors import (
     SourceOutOfReach,
     SourceUnavailable,
 )
+from bot.metrics import timed_build
 from bot.models import COMPLETE, PARTIAL, BuildResult, Digest, Mention
 from bot.provenance import (
     backoff,
@@ -89,10 +90,11 @@ async def _collect(
     out: list[Mention] = []
     if progress:
         progress(source.name, "running", 0)
-    async for mention in source.mentions(window):
-        out.append(mention)
-        if progress and len(out) % 100 == 0:
-            progress(source.name, "running", len(out))
+    async with timed_build(source.name, {SourceOutOfReach: "out_of_reach"}):
+        async for mention in source.mentions(window):
+            out.append(mention)
+            if progress and len(out) % 100 == 0:
+                progress(source.name, "running", len(out))
     if progress:
         progress(source.name, "done", len(out))
     return out
@@ -137,9 +139,11 @@ async def build_digest(
     async def listing() -> Listing:
         if progress:
             progress(ARXIV, "running", 0)
-        result = await fetch_listing(date, pacer=pacer, api=api, rss_base=settings.arxiv_rss_url,
-                                     listing=tuple(settings.listing), now=now,
-                                     oai_url=settings.arxiv_oai_url)
+        async with timed_build(ARXIV, {NoAnnouncement: "no_announcement"}):
+            result = await fetch_listing(date, pacer=pacer, api=api,
+                                         rss_base=settings.arxiv_rss_url,
+                                         listing=tuple(settings.listing), now=now,
+                                         oai_url=settings.arxiv_oai_url)
         if progress:
             progress(ARXIV, "running", len(result.papers))
         return result

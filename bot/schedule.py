@@ -38,6 +38,7 @@ from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.errors import ConfigurationError
+from bot.metrics import timed_job
 from bot.models import Digest, Subscription
 from bot.plans import digest_key
 from bot.provenance import backoff, retry_due
@@ -111,7 +112,9 @@ class Scheduler:
         publish_window: Publish | None = None,
     ) -> None:
         self.store, self.settings = store, settings
-        self.build, self.publish = build, publish
+        # Timed as jobs `build` and `post` (queued when they start: nothing waits in a
+        # queue here); a job backend observes its own jobs (`bot.metrics.observe_job`).
+        self.build, self.publish = timed_job("build", build), timed_job("post", publish)
         self.observe, self.observe_every = observe, observe_every
         self.observed_at: dt.datetime | None = None  # the last observation attempt
         self.clock: Clock = clock or SystemClock()
@@ -120,7 +123,8 @@ class Scheduler:
         self.waiting_for: str = ""  # why the last due day is not handled yet (a build failed)
         # Weekly and monthly posts (bot/window_schedule.py): due windows are only reported
         # until a publisher keyed by digest key is given.
-        self.windows = WindowSchedule(store, settings, tz=self.tz, publish=publish_window)
+        self.windows = WindowSchedule(store, settings, tz=self.tz, publish=timed_job(
+            "post", publish_window) if publish_window is not None else None)
         self.windows_waiting: set[str] = set()  # due windows reported as not posted
 
     # --- time arithmetic ---------------------------------------------------------------

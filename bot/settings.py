@@ -184,6 +184,9 @@ class Settings(BaseSettings):
     # process's Discord shards are taken over about `fleet_ttl` seconds after it died.
     fleet_heartbeat: float = Field(default=5.0, gt=0)
     fleet_ttl: float = Field(default=20.0, gt=0)
+    # `hotpapers run` serves /metrics and /healthz on this port when set (each worker is
+    # its own scrape target: its counters are its own).
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
 
     @field_validator("timezone")
     @classmethod

@@ -33,6 +33,7 @@ from bot.errors import (
     PlatformUnavailable,
     TransientDeliveryError,
 )
+from bot.metrics import count_429
 from bot.retry import describe_failure
 from bot.settings import Settings
 
@@ -60,6 +61,17 @@ async def no_blind_resend(request: aiohttp.ClientRequest, handler: ClientHandler
     return response
 
 
+async def count_rate_limits(request: aiohttp.ClientRequest, handler: ClientHandlerType
+                            ) -> aiohttp.ClientResponse:
+    """aiohttp client middleware: every 429 Discord answers is counted
+    (`hotpapers_http_429_total{platform="discord"}`), whether discord.py then waits it
+    out and retries (a route bucket, the global limit) or gives up."""
+    response = await handler(request)
+    if response.status == 429:
+        count_429("discord")
+    return response
+
+
 def point_discord_at(settings: Settings) -> None:
     """Send discord.py's REST calls to `DISCORD_API_URL` and its gateway to
     `DISCORD_GATEWAY_URL` (process-wide: discord.py keeps both on classes)."""
@@ -75,7 +87,8 @@ def pace_globally(client: discord.Client, rate: float) -> None:
     but has no limit of its own on the global rate (50 requests/s per bot): a fan-out to
     hundreds of channels would run into global 429s over and over. Wrapping the one
     method every REST call goes through (`HTTPClient.request`) paces them all, and
-    puts `no_blind_resend` on every POST (`rate` <= 0: no pace, the guard all the same).
+    puts `no_blind_resend` on every POST (`rate` <= 0: no pace, the guard all the same)
+    and `count_rate_limits` on every request.
     """
     if getattr(client.http, "_hotpapers_paced", False):
         return
@@ -88,8 +101,9 @@ def pace_globally(client: discord.Client, rate: float) -> None:
         if limiter is not None:
             async with limiter:
                 pass
-        if route.method == "POST":  # HTTPClient.request hands unknown kwargs to aiohttp
-            kwargs["middlewares"] = (no_blind_resend,)
+        # HTTPClient.request hands unknown kwargs to aiohttp: the outer middleware first
+        kwargs["middlewares"] = ((count_rate_limits, no_blind_resend) if route.method == "POST"
+                                 else (count_rate_limits,))
         return await request(route, **kwargs)
 
     client.http.request = paced  # type: ignore[method-assign]

@@ -25,7 +25,12 @@ from __future__ import annotations
 import aiohttp
 import discord
 
-from adapters.discord.client import delivery_errors, no_blind_resend, point_discord_at
+from adapters.discord.client import (
+    count_rate_limits,
+    delivery_errors,
+    no_blind_resend,
+    point_discord_at,
+)
 from bot.chat import Wanted
 from bot.errors import ConfigurationError, PermanentDeliveryError
 from bot.models import DeliveryRef, Digest, RankedPaper
@@ -137,4 +142,5 @@ async def open_chat_adapter(settings: Settings) -> DiscordWebhookAdapter:
         except ValueError as exc:
             raise ConfigurationError(f"DISCORD_WEBHOOK_URL: {exc}") from None
     point_discord_at(settings)
-    return DiscordWebhookAdapter(settings, aiohttp.ClientSession(middlewares=(no_blind_resend,)))
+    return DiscordWebhookAdapter(settings, aiohttp.ClientSession(
+        middlewares=(count_rate_limits, no_blind_resend)))

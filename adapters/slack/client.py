@@ -15,6 +15,9 @@ from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncRateLimitErrorRetryHandler,
 )
 from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import (
@@ -25,6 +28,7 @@ from bot.errors import (
     PlatformUnavailable,
     TransientDeliveryError,
 )
+from bot.metrics import count_429
 from bot.retry import Retryable, RetryPolicy, describe_failure, retrying
 from bot.settings import Settings
 
@@ -42,6 +46,22 @@ IN_DOUBT_ERRORS = frozenset({"internal_error", "fatal_error", "service_unavailab
 RETRY_BACKOFF = 0.5  # seconds, doubled per retry of a 5xx or a dropped connection
 
 T = TypeVar("T")
+
+
+class CountedRateLimitRetryHandler(AsyncRateLimitErrorRetryHandler):
+    """slack_sdk's 429 handler (waits `Retry-After`, then the client retries), counting
+    every 429 answer it is shown (`hotpapers_http_429_total{platform="slack"}`), the
+    ones after its last retry too. The client asks its handlers in order after each
+    answer; the connection handler before this one never claims an answer (only
+    errors), so every answer reaches this one."""
+
+    async def can_retry_async(self, *, state: RetryState, request: HttpRequest,
+                              response: HttpResponse | None = None,
+                              error: Exception | None = None) -> bool:
+        if error is None and response is not None and response.status_code == 429:
+            count_429("slack")
+        return await super().can_retry_async(state=state, request=request,
+                                             response=response, error=error)
 
 
 def api_base_url(settings: Settings) -> str:
@@ -72,7 +92,7 @@ def make_client(
         retry_handlers=[
             AsyncConnectionErrorRetryHandler(max_retry_count=2, interval_calculator=backoff,
                                              error_types=[aiohttp.ClientConnectorError]),
-            AsyncRateLimitErrorRetryHandler(max_retry_count=max_retries),
+            CountedRateLimitRetryHandler(max_retry_count=max_retries),
         ],
     )
 

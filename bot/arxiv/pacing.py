@@ -18,6 +18,7 @@ from collections.abc import Mapping
 import aiohttp
 
 from bot.errors import ArxivUnavailable
+from bot.metrics import count_429, count_retry
 from bot.retry import (
     RETRY_STATUSES,
     OnRetry,
@@ -65,6 +66,11 @@ class ArxivPacer:
         self._next_at = 0.0  # monotonic time before which no request may start
         self.requests = 0  # requests sent, retries included
 
+    def _retried(self, attempt: int, attempts: int, problem: str, wait: float) -> None:
+        count_retry("arxiv")
+        if self.on_retry is not None:
+            self.on_retry(attempt, attempts, problem, wait)
+
     async def _wait_turn(self) -> None:
         delay = self._next_at - time.monotonic()
         if delay > 0:
@@ -103,12 +109,14 @@ class ArxivPacer:
             if status == 200:
                 return body
             if status in RETRY_STATUSES:
+                if status == 429:
+                    count_429("arxiv")
                 raise Retryable(f"HTTP {status}", retry_after_seconds(headers))
             raise ArxivUnavailable(f"{what} refused the request (HTTP {status})")
 
         async with self._lock:  # one request (one connection) at a time
             try:
-                return await retrying(attempt, self.policy, what=what, on_retry=self.on_retry,
+                return await retrying(attempt, self.policy, what=what, on_retry=self._retried,
                                       notice=self.notice)
             except Retryable as exc:
                 raise ArxivUnavailable(

@@ -1,9 +1,9 @@
 """`hotpapers serve`: the web process (Procfile `web:`). An aiohttp server on
-`settings.http_host`:`settings.port` with `/healthz`, the web archive (`bot.web`: pages,
-feeds, JSON API) and the HTTP endpoints of every configured platform, found through
-`adapters.registry` (Slack: `/slack/events`, signed with SLACK_SIGNING_SECRET, and
-`/slack/install` + `/slack/oauth_redirect` with SLACK_CLIENT_ID/SECRET). Platform code
-stays in `adapters/`."""
+`settings.http_host`:`settings.port` with `/healthz` and `/metrics` (`bot.web.health`),
+the web archive (`bot.web`: pages, feeds, JSON API) and the HTTP endpoints of every
+configured platform, found through `adapters.registry` (Slack: `/slack/events`, signed
+with SLACK_SIGNING_SECRET, and `/slack/install` + `/slack/oauth_redirect` with
+SLACK_CLIENT_ID/SECRET). Platform code stays in `adapters/`."""
 
 from __future__ import annotations
 
@@ -20,28 +20,22 @@ from adapters import registry
 from bot.chat import WebRoutes
 from bot.cli.app import EMPTY_STORE, app, fail, open_core, out, run, setup_logging
 from bot.core import Core
+from bot.fleet import QueueView
 from bot.settings import Settings, get_settings
+from bot.web.health import add_health_routes
 
 log = logging.getLogger("hotpapers.serve")
 PLATFORMS = web.AppKey("platforms", tuple[str, ...])
 
 
-async def build_web_app(core: Core, settings: Settings, *, check_token_first: bool = True
+async def build_web_app(core: Core, settings: Settings, *, check_token_first: bool = True,
+                        queue: QueueView | None = None
                         ) -> tuple[web.Application, list[str]]:
     """The web application and the paths it serves. Raises ConfigurationError (one
-    line) on a missing or rejected platform setting."""
+    line) on a missing or rejected platform setting. `queue`: the job backend's view of
+    its queue for /healthz and /metrics (None: jobs run in-process)."""
     web_app = web.Application()
-
-    async def healthz(request: web.Request) -> web.Response:
-        try:
-            latest = await core.store.latest_date()
-        except Exception as exc:  # the database is down: say so, don't crash
-            return web.json_response({"ok": False, "error": type(exc).__name__}, status=503)
-        if latest is None:  # healthy, but nothing to show yet: say what to do
-            return web.json_response({"ok": True, "latest": None, "note": EMPTY_STORE})
-        return web.json_response({"ok": True, "latest": latest.isoformat()})
-
-    web_app.router.add_get("/healthz", healthz)
+    add_health_routes(web_app, core.store, queue=queue, empty_note=EMPTY_STORE)
     platforms: list[WebRoutes] = await registry.open_web_routes(
         core, settings, check_token_first=check_token_first)
     for routes in platforms:
@@ -65,7 +59,7 @@ async def _serve(host: str, port: int) -> None:
         web_app, paths = await build_web_app(core, core.settings)
         if not web_app[PLATFORMS]:
             out.print("Slack is not configured (SLACK_BOT_TOKEN or SLACK_CLIENT_ID): "
-                      "serving the web archive and /healthz")
+                      "serving the web archive, /healthz and /metrics")
         runner = web.AppRunner(web_app, access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, host, port)
@@ -96,7 +90,7 @@ def serve(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log every request.")] = False,
 ) -> None:
     """Serve the web archive (pages, feeds, JSON API), Slack's HTTP mode (/slack/events,
-    /slack/install) and /healthz."""
+    /slack/install), /healthz and /metrics."""
     setup_logging(verbose)
     settings = get_settings()
     run(_serve(host or settings.http_host, port or settings.port))

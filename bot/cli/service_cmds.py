@@ -22,6 +22,7 @@ from bot.chat import InteractiveAdapter, parse_target
 from bot.cli.app import EMPTY_STORE, app, fail, open_core, out, run, setup_logging
 from bot.core import Core
 from bot.errors import ConfigurationError, UsageError
+from bot.fleet import QueueView
 from bot.models import Command, Digest, Subscription
 from bot.platforms import Supervisor
 from bot.publish import Mode, PublishReport, publish
@@ -120,6 +121,24 @@ async def daily_scheduler(core: Core) -> AsyncIterator[Scheduler]:
             await pool.close()
 
 
+@contextlib.asynccontextmanager
+async def worker_health(core: Core, queue: QueueView | None = None) -> AsyncIterator[None]:
+    """`/metrics` and `/healthz` of this worker on `HOTPAPERS_METRICS_PORT` (on
+    `HOTPAPERS_HTTP_HOST`) while the block runs; nothing when the port is not set. Each
+    worker serves its own counters: each is a scrape target. `queue`: the job backend's
+    view of its queue (None: jobs run in-process)."""
+    port = core.settings.metrics_port
+    if port is None:
+        yield
+        return
+    from bot.web.health import serve_health
+
+    host = core.settings.http_host
+    async with serve_health(core.store, host, port, queue=queue, empty_note=EMPTY_STORE):
+        log.info("serving /metrics and /healthz on http://%s:%d", host, port)
+        yield
+
+
 async def _worker(once: bool) -> None:
     async with open_core(with_builder=True) as core:  # /hot builds missing past days
         if await core.store.latest_date() is None:
@@ -135,7 +154,8 @@ async def _worker(once: bool) -> None:
                     nxt = await scheduler.next_run()
                     out.print(f"nothing due; next run {nxt:%Y-%m-%d %H:%M %Z}")
                 return
-            await _serve(core, scheduler)
+            async with worker_health(core):  # the job backend passes its QueueView here
+                await _serve(core, scheduler)
 
 
 async def _serve(core: Core, scheduler: Scheduler) -> None:

@@ -1,5 +1,6 @@
-"""`hotpapers status` (next run, the platforms the worker runs, the last post per channel,
-what failed) and `hotpapers subscriptions` (every channel and what it gets).
+"""`hotpapers status` (next run, the platforms the worker runs, the fleet: live workers,
+the job queue and its failed jobs; the last post per channel, what failed) and
+`hotpapers subscriptions` (every channel and what it gets).
 
 Channel targets are never cut: the target column keeps its full width and the other
 columns wrap instead (`--format json` for scripts)."""
@@ -17,7 +18,10 @@ from rich.table import Table
 from rich.text import Text
 
 from bot.cli.app import app, open_core, out, run
+from bot.cli.fleet_view import print_fleet
 from bot.core import Core
+from bot.fleet import QueueView
+from bot.fleet_report import fleet_report
 from bot.models import Digest, Subscription
 from bot.platforms import platform_states
 from bot.publish import PublishReport
@@ -103,16 +107,19 @@ STATE_STYLE = {"ok": "green", "running": "green", "paused": "red", "stopped": "r
 
 @app.command("status")
 def status_command(fmt: FormatOpt = Format.text) -> None:
-    """Next run, the platforms of the worker, the last post per channel and what failed."""
+    """Next run, the platforms of the worker, the live workers and the job queue, the
+    last post per channel and what failed."""
 
     async def go() -> None:
         async with open_core() as core:
-            await show_status(core, fmt)
+            await show_status(core, fmt)  # the job backend passes its QueueView (queue=)
 
     run(go())
 
 
-async def show_status(core: Core, fmt: Format = Format.text) -> None:
+async def show_status(core: Core, fmt: Format = Format.text, queue: QueueView | None = None
+                      ) -> None:
+    """`queue`: the job backend's view of its queue (None: jobs run in-process)."""
     store = core.store
 
     async def no_build(_date: dt.date) -> Digest | None:
@@ -130,6 +137,7 @@ async def show_status(core: Core, fmt: Format = Format.text) -> None:
     channels = await channel_statuses(core)
     history = (await scheduler.history())[-5:]
     unfinished = await scheduler.unfinished()
+    fleet = await fleet_report(store, queue)
     windows = []
     subs = await store.list_subscriptions()
     for cadence in ("weekly", "monthly"):
@@ -152,6 +160,7 @@ async def show_status(core: Core, fmt: Format = Format.text) -> None:
             "unfinished": unfinished,
             "windows": windows,
             "channels": [asdict(c) for c in channels],
+            **fleet.as_dict(),
         })
         return
     due = " (due now)" if nxt <= scheduler.clock.now() else ""
@@ -177,6 +186,7 @@ async def show_status(core: Core, fmt: Format = Format.text) -> None:
         out.print(line, soft_wrap=True)  # one line whatever the width: grep-able
     for o in history:
         out.print(f"  {o.at}  {o.digest_date}: {o.status} {o.detail}", markup=False)
+    print_fleet(out, fleet)
     for iso, targets in unfinished.items():
         out.print(f"[yellow]unfinished[/] {iso}: {', '.join(targets)} (retried automatically)")
     if not channels:

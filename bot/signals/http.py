@@ -6,6 +6,7 @@ One `aiohttp.ClientSession` (the process's) is passed in. Each source gets its o
 exponential backoff, honouring `Retry-After` (seconds) or a rate-limit reset time when
 the server sends one. When the retries are spent the fetcher raises `SourceUnavailable`
 with a one-line message naming the source, the host and path, and the last status.
+Each 429 and each retry is counted per source (`bot.metrics`).
 Query strings, headers and bodies never appear in messages or logs: they may carry tokens.
 """
 
@@ -23,6 +24,7 @@ from aiolimiter import AsyncLimiter
 from yarl import URL
 
 from bot.errors import HttpError, SourceUnavailable
+from bot.metrics import count_429, count_retry
 from bot.retry import (
     RETRY_STATUSES,
     Retryable,
@@ -131,6 +133,8 @@ class JsonFetcher:
                                 raise Retryable(
                                     f"HTTP {resp.status} with a body that is not JSON") from None
                         if resp.status in RETRY_STATUSES:
+                            if resp.status == 429:
+                                count_429(self.source)
                             wait = retry_after_seconds(resp.headers)
                             if wait is not None and wait > self.retry.max_retry_after:
                                 raise SourceUnavailable(
@@ -150,6 +154,7 @@ class JsonFetcher:
 
         def waited(_attempt: int, _attempts: int, _problem: str, wait: float) -> None:
             self.waited += wait
+            count_retry(self.source)
 
         try:
             return await retrying(attempt, self.retry, what=f"{self.source} ({where})",
