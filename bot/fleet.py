@@ -66,6 +66,7 @@ class Fleet:
         self.ttl = ttl
         self.id = worker_id or new_worker_id()
         self._task: asyncio.Task[None] | None = None
+        self._stop = asyncio.Event()
 
     def _row(self, now: dt.datetime) -> WorkerRow:
         host = self.id.partition(":")[0]
@@ -73,6 +74,7 @@ class Fleet:
                          started_at=now, last_seen=now)
 
     async def __aenter__(self) -> Fleet:
+        self._stop = asyncio.Event()
         now = _now()
         await self.store.register_worker(self._row(now))
         await self.store.forget_workers(seen_before=now - dt.timedelta(days=1))
@@ -82,9 +84,14 @@ class Fleet:
     async def __aexit__(self, et: type[BaseException] | None, e: BaseException | None,
                         tb: TracebackType | None) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            # Stopped between beats, not cancelled inside one: a write cancelled halfway
+            # can leave SQLite's lock with a connection nobody returns to the pool, and
+            # the removal below then waits on it.
+            self._stop.set()
+            try:
+                await asyncio.wait_for(self._task, self.ttl)
+            except (TimeoutError, asyncio.CancelledError):
+                pass
         with contextlib.suppress(Exception):
             await self.store.forget_workers(ids=[self.id])
 
@@ -95,7 +102,10 @@ class Fleet:
 
     async def _beat(self) -> None:
         while True:
-            await asyncio.sleep(self.interval)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), self.interval)
+            if self._stop.is_set():
+                return
             try:
                 await self.beat()
             except Exception as exc:  # the database is away: try again next beat

@@ -88,7 +88,7 @@ def describe_validation_error(exc: ValidationError, fields: Fields, hints: Hints
     for error in errors:
         field = _field_of(error["loc"][0], fields) if error["loc"] else None
         if field is None:
-            lines.append(f"a setting is wrong: {error['msg']}")
+            lines.append(error["msg"].removeprefix("Value error, "))  # a rule over several
         else:
             lines.append(_line(field, error.get("input"), error["msg"].lower(), fields, hints))
     lines = list(dict.fromkeys(lines))

@@ -19,7 +19,14 @@ from typing import Annotated, Any, Literal
 
 import limits
 import platformdirs
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -153,6 +160,10 @@ class Settings(BaseSettings):
     # redis://[:password@]host:port[/db] or rediss://...; unset: each worker paces at
     # its share (the rate divided by the live workers). A secret: a URL may hold one.
     redis_url: SecretStr | None = None
+    # Gateway shards (one shard serves at most 2,500 guilds): a count, or `auto` (the
+    # `shards` Discord recommends in GET /gateway/bot). Every gateway process must use
+    # the same count; the shard ids are split among the live ones (`bot.shards`).
+    discord_shards: int | Literal["auto"] = "auto"
     # HTTP interactions (`hotpapers serve` answers slash commands at /discord/interactions
     # without a gateway connection): the application's public key and id.
     discord_public_key: str | None = Field(
@@ -186,6 +197,11 @@ class Settings(BaseSettings):
     public_url: str | None = Field(default=None, pattern=r"^https?://[^\s/]+(/\S*)?$")
     port: int = Field(default=3000, ge=1, le=65535,
                       validation_alias=AliasChoices("PORT", "HOTPAPERS_PORT"))
+    # The fleet (`bot.fleet`): a worker beats every `fleet_heartbeat` seconds and is
+    # live while seen within `fleet_ttl`; a shard lease lasts `fleet_ttl` too, so a dead
+    # process's Discord shards are taken over about `fleet_ttl` seconds after it died.
+    fleet_heartbeat: float = Field(default=5.0, gt=0)
+    fleet_ttl: float = Field(default=20.0, gt=0)
     # `hotpapers run` serves /metrics and /healthz on this port when set (each worker is
     # its own scrape target: its counters are its own).
     metrics_port: int | None = Field(default=None, ge=1, le=65535)
@@ -198,6 +214,24 @@ class Settings(BaseSettings):
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
             raise ValueError("unknown time zone") from None
         return value
+
+    @field_validator("discord_shards", mode="before")
+    @classmethod
+    def _shards(cls, value: Any) -> Any:
+        text = str(value).strip().lower()
+        if text == "auto":
+            return "auto"
+        if not text.isdigit() or int(text) < 1:
+            raise ValueError("not a shard count")
+        return int(text)
+
+    @model_validator(mode="after")
+    def _fleet_ttl(self) -> Settings:
+        if self.fleet_ttl <= self.fleet_heartbeat:
+            raise ValueError(
+                f"HOTPAPERS_FLEET_TTL={self.fleet_ttl:g} must be longer than "
+                f"HOTPAPERS_FLEET_HEARTBEAT={self.fleet_heartbeat:g}; use for example 20 and 5")
+        return self
 
     @field_validator("discord_webhook_url")
     @classmethod
@@ -320,4 +354,5 @@ HINTS = {
     "auto_posters": 'not a JSON list of account handles; use for example ["arxiv_bot"]',
     "redis_url": "not a Redis URL; use for example redis://127.0.0.1:6379/0",
     "public_url": "not a web address; use for example https://hotpapers.example.org",
+    "discord_shards": "not a shard count; use auto or a whole number of at least 1, for example 4",
 }

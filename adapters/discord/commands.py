@@ -9,7 +9,8 @@ deferred and the answer follows up. A digest answer is posted in the channel exa
 like the daily post (parent + thread, through `DiscordChatAdapter` and the core's one
 delivery loop with the ledger: thread "hot:<interaction id>" of that day) after a short
 confirmation. Commands are synced in `setup_hook` (once per login, not on every
-reconnect as `on_ready` would).
+reconnect as `on_ready` would), by one gateway process. Which shards the client
+connects, and the adapter around it: `adapters.discord.gateway`.
 """
 
 from __future__ import annotations
@@ -17,23 +18,19 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-import secrets
 from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
 
-from adapters.discord.client import login
 from adapters.discord.permissions import DENIED
 from adapters.discord.post import DiscordChatAdapter
 from bot.arxiv.taxonomy import taxonomy
-from bot.errors import ConfigurationError
 from bot.models import PARENT, Answer, Command, Digest
 from bot.plans import answer_plan
 from bot.publish import ChannelReport, publish_thread
 from bot.render.common import shorten
 from bot.render.discord import CONTENT_LIMIT, shorten_lines
-from bot.settings import Settings
 
 if TYPE_CHECKING:
     from bot.core import Core
@@ -44,22 +41,30 @@ CHOICES = 25  # Discord shows at most 25 autocomplete choices
 BAD_TOKEN = 4004
 
 
-class HotPapersBot(discord.Client):
-    """The gateway client: receives interactions and answers them through the core."""
+class HotPapersBot(discord.AutoShardedClient):
+    """The gateway client: receives interactions on `shard_ids` of `shard_count` and
+    answers them through the core. `sync_commands`: sync the slash commands once
+    connected (one process does, see `adapters.discord.gateway`)."""
 
-    def __init__(self, core: Core, *, defer_after: float = 2.0,
-                 guild_ready_timeout: float = 2.0) -> None:
+    def __init__(self, core: Core, *, shard_ids: list[int], shard_count: int,
+                 defer_after: float = 2.0, guild_ready_timeout: float = 2.0,
+                 sync_commands: bool = True) -> None:
         intents = discord.Intents.none()
         intents.guilds = True
-        super().__init__(intents=intents, guild_ready_timeout=guild_ready_timeout)
+        super().__init__(intents=intents, guild_ready_timeout=guild_ready_timeout,
+                         shard_ids=shard_ids, shard_count=shard_count)
         self.core = core
+        self.sync_commands = sync_commands
+        self.commands_synced = False
         self.defer_after = defer_after
         self.poster = DiscordChatAdapter(self, owns_client=False)
         self.tree: app_commands.CommandTree[HotPapersBot] = app_commands.CommandTree(self)
         register(self.tree, self)
 
     async def setup_hook(self) -> None:
-        await self.tree.sync()
+        if self.sync_commands:
+            await self.tree.sync()
+            self.commands_synced = True
 
     async def run_command(self, interaction: discord.Interaction[HotPapersBot], name: str,
                           words: list[str], *, ephemeral_defer: bool) -> None:
@@ -218,52 +223,3 @@ def register(tree: app_commands.CommandTree[HotPapersBot], bot: HotPapersBot) ->
     @tree.command(name="subscriptions", description="What this channel gets every day")
     async def subscriptions(interaction: discord.Interaction[HotPapersBot]) -> None:
         await bot.run_command(interaction, "subscriptions", [], ephemeral_defer=True)
-
-
-class DiscordInteractive:
-    """`InteractiveAdapter` for Discord: logs in, syncs the commands, serves them."""
-
-    platform = "discord"
-
-    def __init__(self, settings: Settings, *, defer_after: float = 2.0,
-                 guild_ready_timeout: float = 2.0) -> None:
-        self.settings = settings
-        self.defer_after = defer_after
-        self.guild_ready_timeout = guild_ready_timeout
-        self.bot: HotPapersBot | None = None
-
-    async def start(self, core: Core) -> None:
-        bot = HotPapersBot(core, defer_after=self.defer_after,
-                           guild_ready_timeout=self.guild_ready_timeout)
-        self.bot = bot
-        await login(self.settings, bot)  # one-line ConfigurationError on a bad token
-        try:
-            await bot.connect(reconnect=True)
-        except discord.PrivilegedIntentsRequired:
-            raise ConfigurationError(
-                "Discord refused the bot's gateway intents; enable them for the bot in the "
-                "developer portal (Bot -> Privileged Gateway Intents)") from None
-        except discord.ConnectionClosed as exc:
-            if exc.code == BAD_TOKEN:
-                raise ConfigurationError(
-                    "DISCORD_TOKEN was rejected by the Discord gateway (4004); reset the "
-                    "token in the developer portal and set DISCORD_TOKEN again") from None
-            raise
-
-    async def reply(self, command: Command, answer: Answer) -> None:
-        """Post an answer in the command's channel (outside an interaction)."""
-        if self.bot is None:
-            raise RuntimeError("start() the Discord adapter before replying")
-        if answer.digest is not None:
-            report = await self.bot.post_thread(command.channel, command.workspace,
-                                                answer.digest, f"reply:{secrets.token_hex(6)}",
-                                                answer.notes)
-            if report.status != "done":
-                log.warning("posting a reply in %s failed: %s", command.channel, report.detail)
-        else:
-            await self.bot.poster.send_text(command.channel,
-                                            shorten_lines(answer.text, CONTENT_LIMIT))
-
-    async def close(self) -> None:
-        if self.bot is not None:
-            await self.bot.close()

@@ -12,8 +12,10 @@ they were made, shifted left 22 bits), history pages take `before`/`after`/`limi
 (at most 100) the way Discord does, and interaction answers are type-20 messages with
 `interaction_metadata`.
 
-The gateway does HELLO (op 10) -> IDENTIFY (op 2) -> READY + GUILD_CREATE, answers
-heartbeats (op 1 -> op 11), and lets a test inject INTERACTION_CREATE dispatches.
+The gateway (tests/fakes/discord_gateway.py, mixed in) does HELLO -> IDENTIFY (with
+`shard`) -> READY + GUILD_CREATE per shard, heartbeats, and routes the INTERACTION_CREATE
+dispatches a test injects (`interact`) to the connection holding the guild's shard;
+GET /gateway/bot recommends `shards` and tells the `session_start_limit`.
 
 Every request is recorded in `calls`; `fail(...)` makes the next matching requests
 fail (before doing the work, or `after=True`: the message is stored, then the answer is
@@ -25,7 +27,6 @@ server's own record, never shown to clients). Use `running_fake_discord()`.
 from __future__ import annotations
 
 import asyncio
-import itertools
 import json
 import re
 import time
@@ -34,8 +35,9 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiohttp import WSMsgType, web
+from aiohttp import web
 
+from tests.fakes.discord_gateway import GatewayConnection, Refusal, ShardedGateway
 from tests.fakes.discord_limits import Dropped, RateLimits
 from tests.fakes.discord_payloads import (
     APP_ID,
@@ -48,7 +50,7 @@ from tests.fakes.discord_payloads import (
     Json,
     channel_payload,
     check_message,
-    guild_payload,
+    guild_on_shard,
     interaction_payload,
     now_iso,
     sample_digest,
@@ -80,7 +82,7 @@ class Callback:
 
 
 @dataclass
-class FakeDiscord:
+class FakeDiscord(ShardedGateway):
     token: str = TOKEN
     route_limit: int = 5  # requests per bucket per window (Discord: 5 / 5 s per channel)
     route_window: float = 0.25
@@ -91,6 +93,10 @@ class FakeDiscord:
     privileged_intents: int = 0  # intents the application may use beyond the default ones
     identify_close_code: int | None = None  # close the gateway with this code on IDENTIFY
     honour_nonce: bool = True  # enforce_nonce de-duplicates (False: a server that doesn't)
+    shards: int = 1  # what GET /gateway/bot recommends
+    sharding_required: bool = False  # an IDENTIFY without `shard` is closed with 4011
+    max_concurrency: int = 16  # IDENTIFYs per 5 s (session_start_limit)
+    session_starts: int = 1000  # session_start_limit.total
     calls: list[Call] = field(default_factory=list)
     channels: dict[int, Json] = field(default_factory=dict)
     messages: dict[int, list[Json]] = field(default_factory=dict)
@@ -108,12 +114,10 @@ class FakeDiscord:
     def __post_init__(self) -> None:
         self._last_id = 0
         self.limits = RateLimits(self)
-        self._sockets: list[web.WebSocketResponse] = []
-        self._seq = itertools.count(1)
+        self._init_gateway()
         self._dispatched: dict[str, float] = {}
         self._dispatched_channels: dict[str, int] = {}
         self._callback_event = asyncio.Event()
-        self.identified = asyncio.Event()
         self.add_channel(TEXT_CHANNEL_ID, "hot-papers", 0)
         self.add_channel(FORUM_CHANNEL_ID, "papers-forum", 15)
         self._routes: list[tuple[str, re.Pattern[str], str, Handler, bool]] = []
@@ -149,8 +153,9 @@ class FakeDiscord:
     def sent_nonce(message: Json) -> str | None:
         return message.get("_nonce")
 
-    def add_channel(self, cid: int, name: str, type_: int, parent: int | None = None) -> Json:
-        ch = channel_payload(cid, name, type_, parent)
+    def add_channel(self, cid: int, name: str, type_: int, parent: int | None = None,
+                    guild: int = GUILD_ID) -> Json:
+        ch = channel_payload(cid, name, type_, parent, guild)
         self.channels[cid] = ch
         self.messages.setdefault(cid, [])
         return ch
@@ -198,17 +203,12 @@ class FakeDiscord:
         return msg
 
     # --- gateway-side control ------------------------------------------------------------
-    async def dispatch(self, event: str, data: Json) -> None:
-        payload = json.dumps({"op": 0, "t": event, "s": next(self._seq), "d": data})
-        for ws in list(self._sockets):
-            if not ws.closed:
-                await ws.send_str(payload)
-
     async def interact(self, name: str, options: list[Json] | None = None, *,
                        type_: int = 2, permissions: int = MANAGE_CHANNELS,
                        channel: int = TEXT_CHANNEL_ID, user: int = 700000000000000001) -> str:
-        """Send a slash command (type 2) or autocomplete (type 4) as INTERACTION_CREATE;
-        returns the interaction id for `callback()`."""
+        """Send a slash command (type 2) or autocomplete (type 4) as INTERACTION_CREATE to
+        the connection holding the channel's guild (`routed[id]`); returns the
+        interaction id for `callback()`."""
         iid = str(self.new_id())
         cmd_id = next((c["id"] for cs in self.commands.values() for c in cs
                        if c["name"] == name), str(self.new_id()))
@@ -217,7 +217,8 @@ class FakeDiscord:
                                    permissions, user)
         self._dispatched[iid] = time.monotonic()
         self._dispatched_channels[iid] = channel
-        await self.dispatch("INTERACTION_CREATE", data)
+        for conn in await self.dispatch("INTERACTION_CREATE", data):
+            self.routed.setdefault(iid, conn)
         return iid
 
     async def callback(self, interaction_id: str, within: float = 5.0) -> Callback:
@@ -250,6 +251,7 @@ class FakeDiscord:
     def app(self) -> web.Application:
         app = web.Application()
         app.router.add_get("/gateway-ws", self._websocket)
+        app.router.add_get("/gateway-ws/{label}", self._websocket)
         app.router.add_route("*", "/api/v10/{tail:.*}", self._handle)
         app.router.add_route("*", "/api/{tail:.*}", self._handle)
         return app
@@ -311,8 +313,7 @@ class FakeDiscord:
                      "interactions_endpoint_url": None, "redirect_uris": []}
 
     async def _gateway(self, _r: web.Request, _m: re.Match[str], _b: Any) -> tuple[int, Any]:
-        return 200, {"url": self.gateway_url, "shards": 1, "session_start_limit": {
-            "total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}}
+        return 200, self.bot_gateway()
 
     def _channel(self, m: re.Match[str]) -> Json | None:
         return self.channels.get(int(m["c"]))
@@ -502,50 +503,6 @@ class FakeDiscord:
         self.deleted_originals.append(m["t"])
         return 204, None
 
-    # --- the gateway -----------------------------------------------------------------------
-    async def _websocket(self, request: web.Request) -> web.WebSocketResponse:
-        ws = web.WebSocketResponse()
-        await ws.prepare(request)
-        await ws.send_str(json.dumps({"op": 10, "d": {
-            "heartbeat_interval": self.heartbeat_interval_ms}}))
-        async for msg in ws:
-            if msg.type != WSMsgType.TEXT:
-                break
-            frame = json.loads(msg.data)
-            self.gateway_ops.append(frame["op"])
-            if frame["op"] == 1:
-                await ws.send_str(json.dumps({"op": 11}))
-            elif frame["op"] == 2:
-                await self._identify(ws, frame["d"])
-        if ws in self._sockets:
-            self._sockets.remove(ws)
-        return ws
-
-    async def _identify(self, ws: web.WebSocketResponse, d: Json) -> None:
-        if self.identify_close_code is not None:
-            await ws.close(code=self.identify_close_code, message=b"Closed on command.")
-            return
-        if d.get("token") != self.token:
-            await ws.close(code=4004, message=b"Authentication failed.")
-            return
-        privileged = (1 << 1) | (1 << 8) | (1 << 15)  # members, presences, message content
-        if d.get("intents", 0) & privileged & ~self.privileged_intents:
-            await ws.close(code=4014, message=b"Disallowed intent(s).")
-            return
-        self._sockets.append(ws)
-        await ws.send_str(json.dumps({"op": 0, "t": "READY", "s": next(self._seq), "d": {
-            "v": 10, "user": {**user_payload(BOT_USER_ID, "hotpapers"), "bot": True},
-            "guilds": [{"id": str(GUILD_ID), "unavailable": True}], "session_id": "s1",
-            "resume_gateway_url": self.gateway_url, "application": {"id": str(APP_ID),
-                                                                    "flags": 0},
-            "private_channels": [], "relationships": []}}))
-        await ws.send_str(json.dumps({"op": 0, "t": "GUILD_CREATE", "s": next(self._seq),
-                                      "d": self._guild()}))
-        self.identified.set()
-
-    def _guild(self) -> Json:
-        return guild_payload([c for c in self.channels.values() if c["type"] in (0, 15)])
-
 
 @asynccontextmanager
 async def running_fake_discord(middlewares: tuple[Any, ...] = (), **options: Any
@@ -579,4 +536,5 @@ async def running_fake_discord(middlewares: tuple[Any, ...] = (), **options: Any
 
 
 __all__ = ["APP_ID", "FORUM_CHANNEL_ID", "GUILD_ID", "MANAGE_CHANNELS", "TEXT_CHANNEL_ID",
-           "TOKEN", "Call", "Callback", "FakeDiscord", "running_fake_discord", "sample_digest"]
+           "TOKEN", "Call", "Callback", "FakeDiscord", "GatewayConnection", "Refusal",
+           "guild_on_shard", "running_fake_discord", "sample_digest"]

@@ -18,10 +18,18 @@ MANAGE_CHANNELS = 1 << 4
 Json = dict[str, Any]
 
 
-def channel_payload(cid: int, name: str, type_: int, parent: int | None = None) -> Json:
+def guild_on_shard(shard: int, count: int, k: int = 0) -> int:
+    """The `k`-th made-up guild id that Discord routes to shard `shard` of `count`
+    (`(guild_id >> 22) % count == shard`)."""
+    base = 10**12 - 10**12 % count
+    return (base + k * count + shard) << 22 | 1
+
+
+def channel_payload(cid: int, name: str, type_: int, parent: int | None = None,
+                    guild: int = GUILD_ID) -> Json:
     """A guild channel: 0 text, 15 forum, 11 public thread, 12 private thread."""
     ch: Json = {
-        "id": str(cid), "type": type_, "guild_id": str(GUILD_ID), "name": name,
+        "id": str(cid), "type": type_, "guild_id": str(guild), "name": name,
         "position": 0, "permission_overwrites": [], "nsfw": False, "parent_id":
         str(parent) if parent else None, "rate_limit_per_user": 0, "flags": 0,
         "last_message_id": None, "topic": None,
@@ -39,26 +47,28 @@ def channel_payload(cid: int, name: str, type_: int, parent: int | None = None) 
 
 def interaction_payload(iid: str, cmd_id: str, name: str, type_: int, options: list[Json],
                         channel: Json, permissions: int, user: int) -> Json:
-    """INTERACTION_CREATE data: a slash command (type 2) or autocomplete (type 4)."""
+    """INTERACTION_CREATE data: a slash command (type 2) or autocomplete (type 4), in
+    the guild of `channel`."""
+    guild = channel.get("guild_id") or str(GUILD_ID)
     return {
         "id": iid, "application_id": str(APP_ID), "type": type_, "token": f"itok{iid}",
-        "version": 1, "guild_id": str(GUILD_ID), "channel_id": channel["id"],
+        "version": 1, "guild_id": guild, "channel_id": channel["id"],
         "channel": channel,
         "data": {"id": cmd_id, "name": name, "type": 1, "options": options,
-                 "guild_id": str(GUILD_ID)},
+                 "guild_id": guild},
         "member": {"user": user_payload(user, "asker"), "roles": [], "joined_at": now_iso(),
                    "permissions": str(permissions), "deaf": False, "mute": False,
                    "flags": 0, "pending": False, "nick": None, "avatar": None},
         "app_permissions": str((1 << 41) - 1), "locale": "en-US", "guild_locale": "en-US",
-        "entitlements": [], "authorizing_integration_owners": {"0": str(GUILD_ID)},
+        "entitlements": [], "authorizing_integration_owners": {"0": guild},
         "context": 0, "attachment_size_limit": 10 * 1024 * 1024,
     }
 
 
-def guild_payload(channels: list[Json]) -> Json:
+def guild_payload(channels: list[Json], guild: int = GUILD_ID, name: str = "Fake Lab") -> Json:
     return {
-        "id": str(GUILD_ID), "name": "Fake Lab", "icon": None, "owner_id": "1",
-        "roles": [{"id": str(GUILD_ID), "name": "@everyone", "permissions": "0",
+        "id": str(guild), "name": name, "icon": None, "owner_id": "1",
+        "roles": [{"id": str(guild), "name": "@everyone", "permissions": "0",
                    "position": 0, "color": 0, "hoist": False, "managed": False,
                    "mentionable": False, "flags": 0}],
         "emojis": [], "stickers": [], "features": [], "member_count": 2, "members": [],

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from adapters.discord import interactive_adapter
-from adapters.discord.commands import DiscordInteractive
+from adapters.discord.gateway import DiscordInteractive
 from bot.core import Core
 from bot.errors import ConfigurationError
 from bot.models import BuildResult, Subscription

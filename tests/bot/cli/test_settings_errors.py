@@ -28,6 +28,11 @@ BAD = [
     ("HOTPAPERS_SLACK_MANAGERS", "alice,bob", "HOTPAPERS_SLACK_MANAGERS=alice,bob: not a list of "
      "Slack user or user group ids"),
     ("HOTPAPERS_COMMAND_LIMIT_USER", "lots", "HOTPAPERS_COMMAND_LIMIT_USER=lots: not a rate"),
+    ("HOTPAPERS_DISCORD_SHARDS", "two", "HOTPAPERS_DISCORD_SHARDS=two: not a shard count; use "
+     "auto or a whole number of at least 1, for example 4"),
+    ("HOTPAPERS_DISCORD_SHARDS", "0", "HOTPAPERS_DISCORD_SHARDS=0: not a shard count"),
+    ("HOTPAPERS_FLEET_TTL", "1", "HOTPAPERS_FLEET_TTL=1 must be longer than "
+     "HOTPAPERS_FLEET_HEARTBEAT=5; use for example 20 and 5"),
 ]
 COMMANDS = [
     ["status"],
