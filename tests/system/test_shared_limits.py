@@ -50,10 +50,11 @@ async def run(env: dict[str, str], *args: str) -> tuple[int, str]:
     return proc.returncode or 0, out.decode()
 
 
-async def fan_out(env: dict[str, str], discord: FakeDiscord, channels: list[int]
-                  ) -> tuple[int, float]:
+async def fan_out(env: dict[str, str], discord: FakeDiscord, channels: list[int], *,
+                  all_sent: bool = True) -> tuple[int, float]:
     """Three workers at once, each posting to its share of `channels`: the global 429s,
-    and the seconds from the first request to the last."""
+    and the seconds from the first request to the last. `all_sent`: each worker must
+    post all of its share (else one that gave up on a channel may exit 1)."""
     shares = [channels[i::WORKERS] for i in range(WORKERS)]
     refused, first = discord.limits.global_refusals, len(discord.calls)
     results = await asyncio.gather(*(
@@ -61,7 +62,7 @@ async def fan_out(env: dict[str, str], discord: FakeDiscord, channels: list[int]
             *(a for c in share for a in ("--to", f"discord:{c}")))
         for share in shares))
     for code, out in results:
-        assert code == 0 and "Traceback" not in out, out
+        assert code in ((0,) if all_sent else (0, 1)) and "Traceback" not in out, out
     calls = discord.calls[first:]
     return discord.limits.global_refusals - refused, calls[-1].at - calls[0].at
 
@@ -96,7 +97,8 @@ async def test_three_workers_share_the_global_limit_through_redis(pg_url: str) -
         with_redis, took = await fan_out(
             {**env, "HOTPAPERS_REDIS_URL": "redis://127.0.0.1:6379/0"}, discord, shared)
         # as before the shared limiter: each worker at the full rate
-        without, _ = await fan_out(env, discord, alone)
+        # (discord.py gives a request up after a few 429s: a channel may be left undone)
+        without, _ = await fan_out(env, discord, alone, all_sent=False)
 
     requests = SHARED * PER_CHANNEL + WORKERS * 2  # + each worker's login
     bound = requests / GLOBAL_LIMIT
@@ -104,7 +106,7 @@ async def test_three_workers_share_the_global_limit_through_redis(pg_url: str) -
           f"requests (bound {bound:.1f} s at {GLOBAL_LIMIT}/s, ratio {took / bound:.2f}); "
           f"each worker alone at the full rate: {without} global 429s for "
           f"{ALONE * PER_CHANNEL + WORKERS * 2} requests")
-    assert_one_thread_each(discord, shared + alone)
+    assert_one_thread_each(discord, shared)
     assert with_redis <= FEW
     assert took < 2 * bound  # one shared rate, not a third of it each
     assert without > 10 * max(1, with_redis)  # three times the rate: the fake refuses
