@@ -92,8 +92,15 @@ class Claims:
         self.held -= done
 
     async def _keep(self) -> None:
+        # Every ttl/4 counted from the last renewal, or from the acquisition: when taking
+        # thousands of leases takes longer than ttl/4 (other posters waiting on the same
+        # rows), a fixed ttl/4 tick finds nothing held yet, and the next one comes when
+        # only the margin is left, so every thread would be given up.
+        step = min(1.0, self.ttl / 8)
         while True:
-            await asyncio.sleep(self.ttl / 4)
+            await asyncio.sleep(step)
+            if not self.held or time.monotonic() - self._renewed_at < self.ttl / 4:
+                continue
             try:
                 await self.renew()
             except Exception as exc:  # the database is away: sends stop when time runs out
