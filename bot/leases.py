@@ -1,7 +1,7 @@
 """One poster per thread across processes: a lease row per thread in the store.
 
-`Claims` is what one fan-out holds: it takes the leases of its threads in one
-transaction (`Store.acquire_leases`: atomic on SQLite and PostgreSQL), renews all of
+`Claims` is what one fan-out holds: it takes the leases of its threads 500 a statement
+(`Store.acquire_leases`: each atomic on SQLite and PostgreSQL), renews all of
 them with one statement every `ttl / 4` seconds while it sends, and releases them at
 the end. A lease not renewed (the poster crashed, or was cut off from the database)
 expires after `ttl` seconds and the next poster takes the thread over, settling what

@@ -1,5 +1,5 @@
 """The store's side of delivery: thread plans, thread leases and the delivery ledger
-(mixed into `Store`). Every write is one transaction; batches share one.
+(mixed into `Store`). Every write is one transaction; batches share one (leases: one per 500).
 
 A lease is taken atomically by one statement on SQLite and PostgreSQL alike:
 
@@ -115,14 +115,18 @@ class ThreadTables:
     async def acquire_leases(self, keys: Iterable[ThreadKey], holder: str, ttl: float,
                              now: dt.datetime | None = None) -> set[ThreadKey]:
         """Take the leases of `keys` that are free, expired or already `holder`'s, for
-        `ttl` seconds, in one transaction; returns the ones taken."""
+        `ttl` seconds, 500 a statement, each statement its own transaction; returns the
+        ones taken. (PostgreSQL locks every conflicting row of an `ON CONFLICT DO UPDATE`,
+        even where its WHERE is false, until the transaction ends: one transaction for
+        thousands of threads would keep the holder of those threads from renewing its
+        leases until then.)"""
         now = now or _now()
         expires = now + dt.timedelta(seconds=ttl)
         lease = t.thread_leases
         ordered = sorted(set(keys))  # one lock order: no deadlock between posters
         got: set[ThreadKey] = set()
-        async with self.engine.begin() as conn:
-            for i in range(0, len(ordered), 500):  # multi-row VALUES, 500 rows a statement
+        for i in range(0, len(ordered), 500):  # multi-row VALUES, 500 rows a statement
+            async with self.engine.begin() as conn:
                 rows = [{**dict(zip(_KEY_COLUMNS, key, strict=True)), "holder": holder,
                          "expires_at": expires, "acquired_at": now}
                         for key in ordered[i:i + 500]]
