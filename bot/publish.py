@@ -204,7 +204,7 @@ async def _run(store: Store, digest: Digest, jobs: list[_Job], options: _Options
         return []
     async with Claims(store, ttl=options.lease_ttl) as claims:
         held = await claims.acquire(job.key for job in jobs)
-        rows = _by_thread(await store.deliveries(jobs[0].plan.digest_key))  # under the lease
+        rows = _by_thread(await store.thread_deliveries(held))  # under the lease
         ledger = LedgerWriter(store)
 
         async def one(job: _Job) -> ChannelReport:
