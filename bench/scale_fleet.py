@@ -37,17 +37,20 @@ class Run:
     killed: bool = False
     cpu: float = 0.0  # user + system seconds (from wait4)
     peak_kb: int = 0  # VmHWM while it ran, or ru_maxrss at its end
-    reported: tuple[int, int] = (0, 0)  # (messages sent, channels busy) from its output
+    reported: tuple[int, int, int] = (0, 0, 0)  # (sent, busy, gave up): from its output
 
     @property
     def pid(self) -> int:
         return self.proc.pid
 
-    def sent(self) -> tuple[int, int]:
-        """(messages it reports sent, channels it reports busy)."""
+    def sent(self) -> tuple[int, int, int]:
+        """(messages it reports sent, channels it found busy, channels it gave up because
+        its lease could not be renewed in time)."""
         text = self.log.read_text(errors="replace") if self.log.exists() else ""
         sent = sum(int(m[1]) for m in SENT.finditer(text))
-        return sent, text.count("being posted by another process")
+        gave_up = sum(1 for line in text.splitlines()
+                      if line.startswith("✗") and "busy: " in line and "lease" in line)
+        return sent, text.count("being posted by another process"), gave_up
 
 
 @dataclass

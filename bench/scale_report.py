@@ -36,11 +36,12 @@ def report(args: argparse.Namespace, outcome: Outcome, counted: Tally,
     ]
     runs = outcome.fleet.runs
     for run in runs:
-        sent, busy = run.reported
+        sent, busy, gave_up = run.reported
         how = "killed -9" if run.killed else f"exit {run.status}"
         lines.append(f"  worker {run.slot} run {run.number}: {how} after "
                      f"{(run.ended or run.started) - run.started:.1f} s, sent {sent}, "
-                     f"busy {busy} channels, cpu {run.cpu:.1f} s, "
+                     f"busy {busy} channels, gave up {gave_up} (lease not renewed in time), "
+                     f"cpu {run.cpu:.1f} s, "
                      f"peak {run.peak_kb / 1024:.0f} MiB")
     peak = max((r.peak_kb for r in runs), default=0)
     lines.append(f"workers: {args.workers} ({len(runs)} runs), killed {outcome.kills}; peak "
