@@ -271,11 +271,14 @@ def bounds(args: argparse.Namespace) -> tuple[float, float, int]:
 
 
 async def bench(args: argparse.Namespace) -> tuple[Outcome, Tally, dict[str, dict[str, object]]]:
-    db_name = f"hotpapers_bench_{uuid.uuid4().hex[:10]}"
-    url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{db_name}"
+    own_db = not args.database_url
+    db_name = f"hotpapers_bench_{uuid.uuid4().hex[:10]}" if own_db else \
+        args.database_url.rsplit("/", 1)[1]
+    url = args.database_url or f"postgresql+asyncpg://postgres@127.0.0.1:5432/{db_name}"
     fakes = {"slack": FakeProcess("slack", args.slack, args.workspaces, args.factor),
              "discord": FakeProcess("discord", args.discord, args.guilds, args.factor)}
-    await _admin(f'CREATE DATABASE "{db_name}"')
+    if own_db:
+        await _admin(f'CREATE DATABASE "{db_name}"')
     try:
         await seed(url, args)
         ctx = Context(url, f"http://127.0.0.1:{fakes['slack'].port}/api/",
@@ -294,7 +297,8 @@ async def bench(args: argparse.Namespace) -> tuple[Outcome, Tally, dict[str, dic
                           + run.log.read_text(errors="replace")[-2000:])
     finally:
         reports = {name: f.report() for name, f in fakes.items()}
-        await _admin(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
+        if own_db:
+            await _admin(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
     return outcome, tally(args, reports, DATE), reports
 
 
@@ -315,6 +319,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
                         help="seconds between rounds of one-shot workers when none runs")
     parser.add_argument("--stall", type=float, default=120.0,
                         help="give up after this many seconds without a new message")
+    parser.add_argument("--database-url", default="",
+                        help="an empty PostgreSQL database to use (postgresql+asyncpg://...); "
+                             "default: a throwaway one on 127.0.0.1:5432, dropped after")
     parser.add_argument("--logs", default="", help="keep the workers' output in this folder")
     args = parser.parse_args(argv)
     if args.channels < 2 or args.workers < 1 or args.factor <= 0 or args.papers < 1:
