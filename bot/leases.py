@@ -1,7 +1,7 @@
 """One poster per thread across processes: a lease row per thread in the store.
 
-`Claims` is what one fan-out holds: it takes the leases of its threads in one
-transaction (`Store.acquire_leases`: atomic on SQLite and PostgreSQL), renews all of
+`Claims` is what one fan-out holds: it takes the leases of its threads 500 a statement
+(`Store.acquire_leases`: each atomic on SQLite and PostgreSQL), renews all of
 them with one statement every `ttl / 4` seconds while it sends, and releases them at
 the end. A lease not renewed (the poster crashed, or was cut off from the database)
 expires after `ttl` seconds and the next poster takes the thread over, settling what
@@ -92,8 +92,15 @@ class Claims:
         self.held -= done
 
     async def _keep(self) -> None:
+        # Every ttl/4 counted from the last renewal, or from the acquisition: when taking
+        # thousands of leases takes longer than ttl/4 (other posters waiting on the same
+        # rows), a fixed ttl/4 tick finds nothing held yet, and the next one comes when
+        # only the margin is left, so every thread would be given up.
+        step = min(1.0, self.ttl / 8)
         while True:
-            await asyncio.sleep(self.ttl / 4)
+            await asyncio.sleep(step)
+            if not self.held or time.monotonic() - self._renewed_at < self.ttl / 4:
+                continue
             try:
                 await self.renew()
             except Exception as exc:  # the database is away: sends stop when time runs out

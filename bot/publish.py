@@ -8,7 +8,7 @@
    channel already has the day with another view; `Mode.AGAIN` starts a new thread
    (after finishing an unfinished one of the same view). New plans are stored in one
    transaction; a plan stored first by a concurrent poster wins.
-2. **claim**: the threads' leases are taken in one transaction (`bot.leases`); a thread
+2. **claim**: the threads' leases are taken 500 a statement (`bot.leases`); a thread
    another process holds is skipped and reported ("being posted by another process").
 3. **deliver**: threads run in parallel (bounded per platform), each through the one
    delivery loop (`bot.delivery.ThreadDelivery`), the ledger written by group commit.
@@ -204,7 +204,7 @@ async def _run(store: Store, digest: Digest, jobs: list[_Job], options: _Options
         return []
     async with Claims(store, ttl=options.lease_ttl) as claims:
         held = await claims.acquire(job.key for job in jobs)
-        rows = _by_thread(await store.deliveries(jobs[0].plan.digest_key))  # under the lease
+        rows = _by_thread(await store.thread_deliveries(held))  # under the lease
         ledger = LedgerWriter(store)
 
         async def one(job: _Job) -> ChannelReport:

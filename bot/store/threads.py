@@ -1,5 +1,5 @@
 """The store's side of delivery: thread plans, thread leases and the delivery ledger
-(mixed into `Store`). Every write is one transaction; batches share one.
+(mixed into `Store`). Every write is one transaction; batches share one (leases: one per 500).
 
 A lease is taken atomically by one statement on SQLite and PostgreSQL alike:
 
@@ -19,7 +19,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Table, and_, delete, exists, select, update
+from sqlalchemy import Table, and_, delete, exists, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.models import Delivery, ThreadKey, ThreadPlan, ViewSpec
@@ -74,6 +74,20 @@ class ThreadTables:
         async with self.engine.connect() as conn:
             return [Delivery(**dict(r)) for r in (await conn.execute(q)).mappings()]
 
+    async def thread_deliveries(self, keys: Iterable[ThreadKey]) -> list[Delivery]:
+        """The ledger rows of these threads, read 200 threads a query: a fan-out that
+        took over thousands of threads yields to its lease renewal between queries
+        instead of holding the event loop while one huge result is converted."""
+        d = t.deliveries.c
+        ordered = sorted(set(keys))
+        found: list[Delivery] = []
+        async with self.engine.connect() as conn:
+            for i in range(0, len(ordered), 200):
+                q = select(t.deliveries).where(tuple_(
+                    d.digest_key, d.platform, d.channel, d.thread).in_(ordered[i:i + 200]))
+                found += [Delivery(**dict(r)) for r in (await conn.execute(q)).mappings()]
+        return found
+
     async def recorded_message_ids(self, platform: str, channel: str, since: dt.datetime
                                    ) -> frozenset[str]:
         """Message ids the ledger holds for a channel, of rows written since `since`
@@ -115,14 +129,18 @@ class ThreadTables:
     async def acquire_leases(self, keys: Iterable[ThreadKey], holder: str, ttl: float,
                              now: dt.datetime | None = None) -> set[ThreadKey]:
         """Take the leases of `keys` that are free, expired or already `holder`'s, for
-        `ttl` seconds, in one transaction; returns the ones taken."""
+        `ttl` seconds, 500 a statement, each statement its own transaction; returns the
+        ones taken. (PostgreSQL locks every conflicting row of an `ON CONFLICT DO UPDATE`,
+        even where its WHERE is false, until the transaction ends: one transaction for
+        thousands of threads would keep the holder of those threads from renewing its
+        leases until then.)"""
         now = now or _now()
         expires = now + dt.timedelta(seconds=ttl)
         lease = t.thread_leases
         ordered = sorted(set(keys))  # one lock order: no deadlock between posters
         got: set[ThreadKey] = set()
-        async with self.engine.begin() as conn:
-            for i in range(0, len(ordered), 500):  # multi-row VALUES, 500 rows a statement
+        for i in range(0, len(ordered), 500):  # multi-row VALUES, 500 rows a statement
+            async with self.engine.begin() as conn:
                 rows = [{**dict(zip(_KEY_COLUMNS, key, strict=True)), "holder": holder,
                          "expires_at": expires, "acquired_at": now}
                         for key in ordered[i:i + 500]]

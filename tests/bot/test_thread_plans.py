@@ -143,6 +143,32 @@ async def test_a_poster_cut_off_from_its_lease_stops_before_it_expires(
     assert chat.papers("C10") == ["parent", *ALL]
 
 
+async def test_leases_taken_slowly_are_renewed_in_time(
+        sqlite_store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Taking the leases of thousands of threads can take longer than ttl/4 (other
+    posters wait on the same rows): the first renewal must not be skipped for it, else
+    the next one comes when only the margin is left and every thread is given up."""
+    real_acquire, real_renew = Store.acquire_leases, Store.renew_leases
+
+    async def slow_acquire(self: Store, *args: object, **kw: object) -> object:
+        await asyncio.sleep(0.6)  # longer than ttl/4
+        return await real_acquire(self, *args, **kw)  # type: ignore[arg-type]
+
+    async def slow_renew(self: Store, *args: object, **kw: object) -> object:
+        await asyncio.sleep(0.3)
+        return await real_renew(self, *args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Store, "acquire_leases", slow_acquire)
+    monkeypatch.setattr(Store, "renew_leases", slow_renew)
+    key = (KEY, "slack", "C1", "1")
+    loop = asyncio.get_running_loop()
+    async with Claims(sqlite_store, ttl=2.0) as claims:  # margin 1 s, renewed every 0.5 s
+        started = loop.time()
+        assert await claims.acquire([key]) == {key}
+        await asyncio.sleep(max(0.0, started + 1.15 - loop.time()))
+        claims.check(key)  # a renewal came in time (a fixed tick would still be at it)
+
+
 async def test_webhook_like_in_doubt_is_reported_not_resent(sqlite_store: Store) -> None:
     chat = MemoryChatAdapter(reads_back=False)
     subs = [Subscription("memory", "W")]

@@ -403,6 +403,7 @@ class FakeDiscord(ShardedGateway):
                          "code": 160004}
         # A thread started from a message has the message's id.
         thread = self.add_channel(int(m["m"]), name, 11, parent=int(m["c"]))
+        thread["guild_id"] = ch["guild_id"]  # a thread is in its channel's guild
         parent["_thread"] = thread["id"]
         return 201, thread
 

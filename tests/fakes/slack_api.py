@@ -84,6 +84,9 @@ class FakeSlack:
     tokens: set[str] = field(default_factory=lambda: {BOT_TOKEN, APP_TOKEN})
     revoked: set[str] = field(default_factory=set)
     installed: dict[str, str] = field(default_factory=dict)  # bot token -> team (OAuth)
+    # channel -> its workspace (team id): another workspace's token gets channel_not_found,
+    # as on Slack (channels not listed here take any token)
+    channel_teams: dict[str, str] = field(default_factory=dict)
     socket_url: str = ""  # what apps.connections.open answers
     users: dict[str, dict[str, Any]] = field(default_factory=default_users)  # id -> flags
     channels: dict[str, dict[str, Any]] = field(default_factory=dict)  # id -> info (creator)
@@ -196,6 +199,9 @@ class FakeSlack:
         handler = getattr(self, "_" + method.replace(".", "_"), None)
         if handler is None:
             return self._reply(call, {"ok": False, "error": "unknown_method"}, 404)
+        team = self.channel_teams.get(str(params.get("channel", "")))
+        if team is not None and self.installed.get(token, TEAM_ID) != team:
+            return self._reply(call, {"ok": False, "error": "channel_not_found"})
         if method in POSTING:
             limited = self._rate_limited(str(params.get("channel", "")))
             if limited is not None:
