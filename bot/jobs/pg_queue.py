@@ -224,14 +224,18 @@ class ProcrastinateJobs:
         also queues again the jobs of dead workers."""
         hb = self.heartbeat
         if "worker" in self.roles:
-            await asyncio.gather(
-                self.app.run_worker_async(
+            requeue = asyncio.create_task(self._requeue_stalled(), name="requeue-stalled")
+            try:  # cancelled: procrastinate's worker finishes its shutdown before we go on
+                await self.app.run_worker_async(
                     concurrency=self.settings.job_concurrency, install_signal_handlers=False,
                     fetch_job_polling_interval=self.settings.job_poll_seconds,
                     abort_job_polling_interval=max(self.settings.job_poll_seconds, 1.0),
                     update_heartbeat_interval=hb, stalled_worker_timeout=4 * hb,
-                    shutdown_graceful_timeout=5.0, listen_notify=True),
-                self._requeue_stalled())
+                    shutdown_graceful_timeout=5.0, listen_notify=True)
+            finally:
+                requeue.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await requeue
         elif "scheduler" in self.roles:
             await PeriodicDeferrer(self.app.periodic_registry).worker()
         await asyncio.Event().wait()  # a gateway alone: no job runs here
