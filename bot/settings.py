@@ -91,15 +91,14 @@ class Settings(BaseSettings):
     # NOTIFY wakes it sooner), jobs one worker runs at once, channels per fan-out job,
     # the first retry delay of a failed job (doubled per attempt, capped at 10 minutes),
     # the tries of a day's build before its job is left failed (a later tick queues the
-    # build again; post jobs are tried for two days), and the fleet's heartbeat (a
-    # worker silent for 4 beats is dead: its jobs run again).
+    # build again; post jobs are tried for two days). A worker silent for `fleet_ttl`
+    # (below) is dead: its jobs run again.
     tick_seconds: int = Field(default=60, ge=1, le=60)
     job_poll_seconds: float = Field(default=5.0, gt=0)
     job_concurrency: int = Field(default=8, ge=1)
     job_batch: int = Field(default=20, ge=1)
     job_retry_seconds: float = Field(default=10.0, gt=0)
     build_attempts: int = Field(default=12, ge=1)
-    heartbeat_seconds: float = Field(default=5.0, gt=0)
     # Outside services (base URLs are configurable for mirrors and tests).
     user_agent: str = "hotpapers/0.1 (+https://github.com/hotpapers/hotpapers)"
     arxiv_api_url: str = "https://export.arxiv.org/api/query"

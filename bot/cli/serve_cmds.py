@@ -36,7 +36,8 @@ async def build_web_app(core: Core, settings: Settings, *, check_token_first: bo
     line) on a missing or rejected platform setting. `queue`: the job backend's view of
     its queue for /healthz and /metrics (None: jobs run in-process)."""
     web_app = web.Application()
-    add_health_routes(web_app, core.store, queue=queue, empty_note=EMPTY_STORE)
+    add_health_routes(web_app, core.store, queue=queue, empty_note=EMPTY_STORE,
+                      ttl=settings.fleet_ttl)
     platforms: list[WebRoutes] = await registry.open_web_routes(
         core, settings, check_token_first=check_token_first)
     for routes in platforms:

@@ -28,6 +28,7 @@ from bot.jobs.work import JobScheduler
 from bot.models import Command, Digest, Subscription
 from bot.platforms import Supervisor
 from bot.publish import Mode, PublishReport, publish
+from bot.ratelimit import set_live_workers
 from bot.schedule import Build, Observe, Publish, Scheduler
 from bot.settings import Settings, get_settings
 from bot.store import Store
@@ -138,7 +139,8 @@ async def worker_health(core: Core, queue: QueueView | None = None) -> AsyncIter
     from bot.web.health import serve_health
 
     host = core.settings.http_host
-    async with serve_health(core.store, host, port, queue=queue, empty_note=EMPTY_STORE):
+    async with serve_health(core.store, host, port, queue=queue, empty_note=EMPTY_STORE,
+                            ttl=core.settings.fleet_ttl):
         log.info("serving /metrics and /healthz on http://%s:%d", host, port)
         yield
 
@@ -162,11 +164,11 @@ async def _worker(once: bool, roles: tuple[str, ...]) -> None:
         if await core.store.latest_date() is None:
             out.print(EMPTY_STORE, markup=False, soft_wrap=True)
         settings = core.settings
-        hb = settings.heartbeat_seconds
-        async with Fleet(core.store, roles, interval=hb, ttl=4 * hb) as fleet:
-            core.fleet = fleet  # for the adapters (Discord shards) and the hooks below
-            # Startup hooks that need the fleet go here, e.g. the shared rate limits:
-            #   bot.ratelimit.set_live_workers(fleet.live_count)
+        async with Fleet(core.store, roles, interval=settings.fleet_heartbeat,
+                         ttl=settings.fleet_ttl) as fleet:
+            core.fleet = fleet  # for the adapters (Discord shards)
+            # Without Redis each worker paces at its share of the bot's rates.
+            set_live_workers(fleet.live_count)
             if once:
                 await _run_once(core)
                 return

@@ -138,7 +138,7 @@ async def show_status(core: Core, fmt: Format = Format.text, queue: QueueView | 
     channels = await channel_statuses(core)
     history = (await scheduler.history())[-5:]
     unfinished = await scheduler.unfinished()
-    fleet = await fleet_report(store, queue)
+    fleet = await fleet_report(store, queue, ttl=core.settings.fleet_ttl)
     windows = []
     subs = await store.list_subscriptions()
     for cadence in ("weekly", "monthly"):

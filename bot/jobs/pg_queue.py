@@ -102,7 +102,8 @@ class ProcrastinateJobs:
 
     def __init__(self, settings: Any, roles: Sequence[str] = ROLES) -> None:
         self.settings, self.roles = settings, tuple(roles)
-        self.heartbeat = float(settings.heartbeat_seconds)
+        self.heartbeat = float(settings.fleet_heartbeat)
+        self.dead_after = float(settings.fleet_ttl)
         self.connector = PsycopgConnector(conninfo=conninfo(settings.database_url),
                                           min_size=1, max_size=settings.job_concurrency + 4)
         self.app = App(connector=self.connector)
@@ -230,7 +231,7 @@ class ProcrastinateJobs:
                     concurrency=self.settings.job_concurrency, install_signal_handlers=False,
                     fetch_job_polling_interval=self.settings.job_poll_seconds,
                     abort_job_polling_interval=max(self.settings.job_poll_seconds, 1.0),
-                    update_heartbeat_interval=hb, stalled_worker_timeout=4 * hb,
+                    update_heartbeat_interval=hb, stalled_worker_timeout=self.dead_after,
                     shutdown_graceful_timeout=5.0, listen_notify=True)
             finally:
                 requeue.cancel()
@@ -245,7 +246,7 @@ class ProcrastinateJobs:
             await asyncio.sleep(self.heartbeat)
             try:
                 for job in await self.app.job_manager.get_stalled_jobs(
-                        seconds_since_heartbeat=4 * self.heartbeat):
+                        seconds_since_heartbeat=self.dead_after):
                     with contextlib.suppress(Exception):  # another worker was first
                         await self.app.job_manager.retry_job(job)
                         log.warning("job %s[%s] of a dead worker queued again",

@@ -67,18 +67,20 @@ def add_health_routes(app: web.Application, store: Store, *, queue: QueueView | 
 
 
 def create_health_app(store: Store, *, queue: QueueView | None = None,
-                      empty_note: str = "no digest stored yet") -> web.Application:
+                      empty_note: str = "no digest stored yet", ttl: float = LIVE_TTL
+                      ) -> web.Application:
     app = web.Application()
-    add_health_routes(app, store, queue=queue, empty_note=empty_note)
+    add_health_routes(app, store, queue=queue, empty_note=empty_note, ttl=ttl)
     return app
 
 
 @contextlib.asynccontextmanager
 async def serve_health(store: Store, host: str, port: int, *, queue: QueueView | None = None,
-                       empty_note: str = "no digest stored yet") -> AsyncIterator[int]:
+                       empty_note: str = "no digest stored yet", ttl: float = LIVE_TTL
+                       ) -> AsyncIterator[int]:
     """Serve `/healthz` and `/metrics` on `host`:`port` (0: any free port) while the block
     runs; yields the port. A port that can't be bound is a one-line ConfigurationError."""
-    runner = web.AppRunner(create_health_app(store, queue=queue, empty_note=empty_note),
+    runner = web.AppRunner(create_health_app(store, queue=queue, empty_note=empty_note, ttl=ttl),
                            access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host, port)

@@ -174,7 +174,8 @@ async def fleet_world(db: str, tmp: Path, *, slack_latency: float = 0.0,
                 "DISCORD_GATEWAY_URL": discord.gateway_url,
                 # fast: a tick a second, jobs polled 5 times a second, a heartbeat a second
                 "HOTPAPERS_TICK_SECONDS": "1", "HOTPAPERS_JOB_POLL_SECONDS": "0.2",
-                "HOTPAPERS_HEARTBEAT_SECONDS": "1", "HOTPAPERS_JOB_RETRY_SECONDS": "0.5",
+                "HOTPAPERS_FLEET_HEARTBEAT": "1", "HOTPAPERS_FLEET_TTL": "4",
+                "HOTPAPERS_JOB_RETRY_SECONDS": "0.5",
             })
             base.update(env)
             world = World(db, how, slack, discord, arxiv, tmp, base)

@@ -1,4 +1,4 @@
-"""Shards (issue 11): two real `hotpapers run` processes on one PostgreSQL database and
+"""Shards (issue 11): two real `hotpapers run --role gateway` processes on one PostgreSQL database and
 one fake Discord, HOTPAPERS_DISCORD_SHARDS=4, a guild on each shard. Each process holds
 different shards (its named leases, its own gateway connections: the fake tells them
 apart by the path of each process's DISCORD_GATEWAY_URL); a slash command sent to a
@@ -6,9 +6,9 @@ guild of each shard is answered once, by the process holding that shard, and nev
 the other. Then one process is killed with -9: the other takes its shards over once
 their leases expire and answers every guild.
 
-The processes run without `--role gateway` (not on main yet): the daily post is not
-due (today is marked handled) and nothing is subscribed, so each is a gateway and an
-idle scheduler; every outside URL but the fake's is a closed port."""
+Each process has only the gateway role (no schedule, no jobs); the daily post is not
+due either (today is marked handled) and nothing is subscribed; every outside URL but
+the fake's is a closed port."""
 
 from __future__ import annotations
 
@@ -89,7 +89,7 @@ async def test_two_processes_answer_the_guilds_of_their_own_shards(tmp_path: Pat
             async def start(label: str) -> asyncio.subprocess.Process:
                 with logs[label].open("wb") as out:
                     procs[label] = await asyncio.create_subprocess_exec(
-                        *hotpapers(), "run", env=worker_env(fake, pg_url, label),
+                        *hotpapers(), "run", "--role", "gateway", env=worker_env(fake, pg_url, label),
                         cwd=tmp_path, stdout=out, stderr=asyncio.subprocess.STDOUT)
                 return procs[label]
 
