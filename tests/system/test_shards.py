@@ -1,5 +1,5 @@
-"""Shards (issue 11): two real `hotpapers run --role gateway` processes on one PostgreSQL database and
-one fake Discord, HOTPAPERS_DISCORD_SHARDS=4, a guild on each shard. Each process holds
+"""Shards (issue 11): two real `hotpapers run --role gateway` processes on one PostgreSQL
+database and one fake Discord, HOTPAPERS_DISCORD_SHARDS=4, a guild on each shard. Each process holds
 different shards (its named leases, its own gateway connections: the fake tells them
 apart by the path of each process's DISCORD_GATEWAY_URL); a slash command sent to a
 guild of each shard is answered once, by the process holding that shard, and never by
@@ -89,7 +89,8 @@ async def test_two_processes_answer_the_guilds_of_their_own_shards(tmp_path: Pat
             async def start(label: str) -> asyncio.subprocess.Process:
                 with logs[label].open("wb") as out:
                     procs[label] = await asyncio.create_subprocess_exec(
-                        *hotpapers(), "run", "--role", "gateway", env=worker_env(fake, pg_url, label),
+                        *hotpapers(), "run", "--role", "gateway",
+                        env=worker_env(fake, pg_url, label),
                         cwd=tmp_path, stdout=out, stderr=asyncio.subprocess.STDOUT)
                 return procs[label]
 
