@@ -9,6 +9,7 @@ zone in which "yesterday" is a weekday whose mention window has already opened (
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -46,6 +47,20 @@ def plan(now: dt.datetime) -> Plan:
     while date.weekday() >= 5:
         date -= dt.timedelta(days=1)
     return Plan("UTC", date, last_day=date)
+
+
+def due_now_env(how: Plan, arxiv_url: str, social_url: Callable[[str], str]) -> dict[str, str]:
+    """A worker's settings for `how`: its post due at start, arXiv and the social sources
+    at the fakes (arXiv unpaced)."""
+    return {
+        "HOTPAPERS_POST_TIME": "00:00", "HOTPAPERS_TIMEZONE": how.zone,
+        "HOTPAPERS_ARXIV_API_URL": arxiv_url + "/api/query",
+        "HOTPAPERS_ARXIV_RSS_URL": arxiv_url + "/rss/",
+        "HOTPAPERS_ARXIV_OAI_URL": arxiv_url + "/oai",
+        "HOTPAPERS_ARXIV_MIN_INTERVAL": "0",
+        "HOTPAPERS_HN_URL": social_url("hn"), "HOTPAPERS_HF_URL": social_url("hf"),
+        "HOTPAPERS_BLUESKY_URL": social_url("bluesky"), "HOTPAPERS_X_URL": social_url("x"),
+    }
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ from tests.fakes.discord_api import TOKEN as DISCORD_TOKEN
 from tests.fakes.discord_api import FakeDiscord, running_fake_discord
 from tests.fakes.slack_api import BOT_TOKEN, FakeSlack, fake_slack
 from tests.fakes.social_servers import SocialServers
-from tests.fakes.system_world import Plan, arxiv_day, hn_corpus, plan
+from tests.fakes.system_world import Plan, arxiv_day, due_now_env, hn_corpus, plan
 from tests.paths import ROOT
 
 OWN_PREFIXES = ("HOTPAPERS_", "SLACK_", "DISCORD_")
@@ -161,14 +161,7 @@ async def fleet_world(db: str, tmp: Path, *, slack_latency: float = 0.0,
             base.update({
                 "PYTHONPATH": str(ROOT), "NO_PROXY": "127.0.0.1,localhost",
                 "HOTPAPERS_DATABASE_URL": db,
-                "HOTPAPERS_POST_TIME": "00:00", "HOTPAPERS_TIMEZONE": how.zone,
-                "HOTPAPERS_ARXIV_API_URL": arxiv.url + "/api/query",
-                "HOTPAPERS_ARXIV_RSS_URL": arxiv.url + "/rss/",
-                "HOTPAPERS_ARXIV_OAI_URL": arxiv.url + "/oai",
-                "HOTPAPERS_ARXIV_MIN_INTERVAL": "0",
-                "HOTPAPERS_HN_URL": social.url("hn"), "HOTPAPERS_HF_URL": social.url("hf"),
-                "HOTPAPERS_BLUESKY_URL": social.url("bluesky"),
-                "HOTPAPERS_X_URL": social.url("x"),
+                **due_now_env(how, arxiv.url, social.url),
                 "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_API_URL": slack.url,
                 "DISCORD_TOKEN": DISCORD_TOKEN, "DISCORD_API_URL": discord.base_url,
                 "DISCORD_GATEWAY_URL": discord.gateway_url,

@@ -19,11 +19,12 @@ from bot.plans import delivery_key
 from bot.schedule import LAST_DAY
 from bot.store import Store
 from tests.fakes.arxiv_server import ArxivFake
-from tests.fakes.discord_api import TEXT_CHANNEL_ID, FakeDiscord, running_fake_discord
+from tests.fakes.discord_api import TEXT_CHANNEL_ID, running_fake_discord
 from tests.fakes.discord_api import TOKEN as DISCORD_TOKEN
-from tests.fakes.slack_api import BOT_TOKEN, FakeSlack, fake_slack
+from tests.fakes.slack_api import BOT_TOKEN, fake_slack
 from tests.fakes.social_servers import SocialServers
 from tests.fakes.system_world import arxiv_day, hn_corpus, plan
+from tests.fakes.workers import discord_keys, slack_keys
 from tests.paths import ROOT
 
 pytestmark = pytest.mark.slow
@@ -40,21 +41,6 @@ async def run(env: dict[str, str], *args: str) -> tuple[int, str]:
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
     out, _ = await asyncio.wait_for(proc.communicate(), 120)
     return proc.returncode or 0, out.decode()
-
-
-def slack_keys(slack: FakeSlack, channel: str) -> list[list[str]]:
-    """Per parent (thread), the keys of its messages, in order."""
-    threads: dict[str, list[str]] = {}
-    for m in slack.thread(channel):
-        key = m["metadata"]["event_payload"]["key"]
-        threads.setdefault(m.get("thread_ts") or m["ts"], []).append(key)
-    return list(threads.values())
-
-
-def discord_keys(discord: FakeDiscord, channel: int) -> list[list[str]]:
-    return [[str(discord.sent_nonce(p)), *(str(discord.sent_nonce(m))
-                                            for m in discord.thread_messages(p["id"]))]
-            for p in discord.messages[channel]]
 
 
 async def test_five_posters_at_once_post_each_thread_once(any_store_url: str) -> None:

@@ -31,7 +31,7 @@ from tests.fakes.discord_api import TOKEN as DISCORD_TOKEN
 from tests.fakes.slack_api import APP_TOKEN, BOT_TOKEN, FakeSlack, fake_slack
 from tests.fakes.slack_socket import FakeSocketMode, fake_socket_mode
 from tests.fakes.social_servers import SocialServers
-from tests.fakes.system_world import Plan, arxiv_day, expected_titles, hn_corpus, plan
+from tests.fakes.system_world import Plan, arxiv_day, due_now_env, expected_titles, hn_corpus, plan
 
 pytestmark = pytest.mark.slow
 
@@ -138,14 +138,7 @@ async def run_system(tmp_path: Path, how: Plan) -> None:
             env.update({
                 "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost",
                 "HOTPAPERS_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'worker.db'}",
-                "HOTPAPERS_POST_TIME": "00:00", "HOTPAPERS_TIMEZONE": how.zone,
-                "HOTPAPERS_ARXIV_API_URL": arxiv.url + "/api/query",
-                "HOTPAPERS_ARXIV_RSS_URL": arxiv.url + "/rss/",
-                "HOTPAPERS_ARXIV_OAI_URL": arxiv.url + "/oai",
-                "HOTPAPERS_ARXIV_MIN_INTERVAL": "0",
-                "HOTPAPERS_HN_URL": social.url("hn"), "HOTPAPERS_HF_URL": social.url("hf"),
-                "HOTPAPERS_BLUESKY_URL": social.url("bluesky"),
-                "HOTPAPERS_X_URL": social.url("x"),
+                **due_now_env(how, arxiv.url, social.url),
                 "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_APP_TOKEN": APP_TOKEN,
                 "SLACK_API_URL": slack.url,
                 "DISCORD_TOKEN": DISCORD_TOKEN, "DISCORD_API_URL": discord.base_url,

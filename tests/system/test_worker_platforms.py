@@ -22,7 +22,7 @@ from tests.fakes.discord_api import TEXT_CHANNEL_ID, running_fake_discord
 from tests.fakes.slack_api import APP_TOKEN, BOT_TOKEN, fake_slack
 from tests.fakes.slack_socket import fake_socket_mode
 from tests.fakes.social_servers import SocialServers
-from tests.fakes.system_world import arxiv_day, expected_titles, hn_corpus, plan
+from tests.fakes.system_world import arxiv_day, due_now_env, expected_titles, hn_corpus, plan
 from tests.system.test_worker import (
     OWN_PREFIXES,
     PROXIES,
@@ -58,14 +58,7 @@ async def test_the_worker_goes_on_without_an_unreachable_platform(tmp_path: Path
         async with social.running(), fake_slack() as slack, fake_socket_mode() as socket:
             slack.socket_url = socket.url
             env = base_env(tmp_path) | {
-                "HOTPAPERS_POST_TIME": "00:00", "HOTPAPERS_TIMEZONE": how.zone,
-                "HOTPAPERS_ARXIV_API_URL": arxiv.url + "/api/query",
-                "HOTPAPERS_ARXIV_RSS_URL": arxiv.url + "/rss/",
-                "HOTPAPERS_ARXIV_OAI_URL": arxiv.url + "/oai",
-                "HOTPAPERS_ARXIV_MIN_INTERVAL": "0",
-                "HOTPAPERS_HN_URL": social.url("hn"), "HOTPAPERS_HF_URL": social.url("hf"),
-                "HOTPAPERS_BLUESKY_URL": social.url("bluesky"),
-                "HOTPAPERS_X_URL": social.url("x"),
+                **due_now_env(how, arxiv.url, social.url),
                 "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_APP_TOKEN": APP_TOKEN,
                 "SLACK_API_URL": slack.url,
                 "DISCORD_TOKEN": "a-token-for-an-unreachable-api", "DISCORD_API_URL": CLOSED,
