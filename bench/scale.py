@@ -1,9 +1,17 @@
 """Scale-out benchmark: a 10-paper digest to 10,000 channels (5,000 Slack across 50
 workspaces, each with its own installation token; 5,000 Discord across 50 guilds) by 3
 worker processes on one PostgreSQL database (a throwaway one on 127.0.0.1:5432, dropped
-afterwards), against fake Slack and Discord servers in their own processes. Mid-run
-(half the messages stored) the worker holding the most thread leases is killed with -9
-and started again with the same command.
+afterwards), against fake Slack and Discord servers in their own processes. The workers
+are the issue's fleet: long-running `hotpapers run --role scheduler --role worker`
+processes sharing the day through the procrastinate job queue, their rate limits on
+Redis (`HOTPAPERS_REDIS_URL`; `--no-redis`: each paces at its share of the live workers).
+The day is the one `tests.fakes.system_world.plan()` picks for now, its 10-paper digest
+stored as an IMPORTED one (the build job keeps it and never reaches arXiv: every outside
+URL is a closed port), the post due at start (HOTPAPERS_POST_TIME=00:00 in the plan's
+zone). Mid-run (half the messages stored) the worker holding the most thread leases is
+killed with -9 and started again with the same command; once every channel is complete
+the workers get SIGTERM. `--posters`: the old one-shot `hotpapers post --subscribed`
+processes instead (started again in rounds while the fan-out is unfinished).
 
 Every platform limit is multiplied by one factor `--factor` (printed); the bound uses
 the same factor (the platforms run concurrently, so it is the larger of):
@@ -19,6 +27,7 @@ parent and its 10 replies, in order, in the parent's thread. Last line:
 
     .venv/bin/python bench/scale.py [--channels 10000] [--workers 3] [--factor 4]
     .venv/bin/python bench/scale.py --channels 400 --workers 3   # a quick try
+    .venv/bin/python bench/scale.py --no-redis | --posters
 
 The worker command is `worker_command` (one place); see bench/scale_fleet.py for how
 workers are started again, bench/scale_fakes.py for the fakes.
@@ -34,7 +43,7 @@ import sys
 import tempfile
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,10 +60,11 @@ from bench.scale_fakes import (  # noqa: E402
     slack_token,
 )
 from bench.scale_fleet import Fleet, Run, machine_busy, processes_cpu  # noqa: E402
+from bench.scale_redis import BenchRedis  # noqa: E402
 
-DATE = dt.date(2021, 8, 6)
 PG_SERVER = "postgresql://postgres@127.0.0.1:5432"
 NOWHERE = "http://127.0.0.1:9/"  # the sources: never called (the digest is stored)
+REDIS_SERVER = "redis://127.0.0.1:6379"
 
 
 @dataclass
@@ -66,19 +76,27 @@ class Context:
     discord_url: str
     factor: float
     lease_seconds: float
+    date: dt.date  # the digest's date
+    zone: str  # HOTPAPERS_TIMEZONE: the plan's, so that the post of `date` is due now
+    posters: bool = False  # the old one-shot posters instead of `hotpapers run`
+    redis_url: str = ""  # HOTPAPERS_REDIS_URL of the run workers ("": no Redis)
 
 
 # --- the worker command: the ONE place to change it ------------------------------------------
 def worker_command(slot: int, ctx: Context) -> tuple[list[str], dict[str, str]]:
-    """argv and environment of worker `slot`. Today a one-shot poster sharing the fan-out
-    through the thread leases (`hotpapers post --date D --subscribed`); with the job queue
-    this becomes `[sys.executable, "-m", "bot", "run", "--role", "worker"]` (and, for the
-    shared rate limits, HOTPAPERS_REDIS_URL)."""
+    """argv and environment of worker `slot`: a long-running `hotpapers run --role
+    scheduler --role worker` (the ticks, polls and heartbeats fast, as in
+    tests/fakes/workers.py), or with `posters` a one-shot `hotpapers post --date D
+    --subscribed` sharing the fan-out through the thread leases."""
     from bot.settings import Settings
     from tests.fakes.discord_api import TOKEN as DISCORD_TOKEN
     from tests.fakes.slack_api import OAUTH_ID, OAUTH_SECRET
 
-    argv = [sys.executable, "-m", "bot", "post", "--date", DATE.isoformat(), "--subscribed"]
+    if ctx.posters:
+        argv = [sys.executable, "-m", "bot", "post", "--date", ctx.date.isoformat(),
+                "--subscribed"]
+    else:
+        argv = [sys.executable, "-m", "bot", "run", "--role", "scheduler", "--role", "worker"]
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("HOTPAPERS_", "SLACK_", "DISCORD_"))}
     global_rate = Settings.model_fields["discord_global_rate"].default * ctx.factor
@@ -95,6 +113,17 @@ def worker_command(slot: int, ctx: Context) -> tuple[list[str], dict[str, str]]:
         "HOTPAPERS_HF_URL": NOWHERE, "HOTPAPERS_BLUESKY_URL": NOWHERE,
         "HOTPAPERS_X_URL": NOWHERE,
     })
+    if not ctx.posters:
+        env.update({
+            "HOTPAPERS_POST_TIME": "00:00", "HOTPAPERS_TIMEZONE": ctx.zone,
+            # the tick reads arXiv's feed (a closed port here): fail fast, not in 3-s paces
+            "HOTPAPERS_ARXIV_MIN_INTERVAL": "0",
+            "HOTPAPERS_TICK_SECONDS": "1", "HOTPAPERS_JOB_POLL_SECONDS": "0.2",
+            "HOTPAPERS_FLEET_HEARTBEAT": "1", "HOTPAPERS_FLEET_TTL": "4",
+            "HOTPAPERS_JOB_RETRY_SECONDS": "0.5",
+        })
+        if ctx.redis_url:
+            env["HOTPAPERS_REDIS_URL"] = ctx.redis_url
     return argv, env
 
 
@@ -114,6 +143,8 @@ async def seed(url: str, args: argparse.Namespace) -> None:
     from slack_sdk.oauth.installation_store import Installation
 
     from adapters.slack.install import installation_store
+    from bot.models import IMPORTED
+    from bot.schedule import LAST_DAY
     from bot.settings import Settings
     from bot.store import Store
     from bot.store import schema as t
@@ -122,7 +153,11 @@ async def seed(url: str, args: argparse.Namespace) -> None:
 
     store = await Store.open(url)
     try:
-        await store.save_digest(make_digest(DATE, args.papers))
+        # IMPORTED: the run workers' build job keeps it (never rebuilt, arXiv never asked)
+        await store.save_digest(replace(make_digest(args.plan.date, args.papers),
+                                        status=IMPORTED))
+        if args.plan.last_day is not None:  # the weekend: the run catches up on that day
+            await store.set_value(LAST_DAY, args.plan.last_day.isoformat())
         installs = await installation_store(Settings(database_url=url,
                                                      slack_client_id=OAUTH_ID), store.engine)
         for i in range(args.workspaces):
@@ -218,7 +253,7 @@ async def drive(fleet: Fleet, fakes: list[FakeProcess], expected: int, url: str,
                       f"{stored}/{expected} messages, {now - start:.1f} s in; started again",
                       flush=True)
                 fleet.start(victim.slot)
-        if not fleet.running() and now >= next_round:
+        if args.posters and not fleet.running() and now >= next_round:
             wait = await _next_round(fleet, url, args.retry_every)
             if wait > 0:
                 next_round = now + wait
@@ -231,7 +266,7 @@ async def drive(fleet: Fleet, fakes: list[FakeProcess], expected: int, url: str,
     end = max(f.progress.last.value for f in fakes) or time.monotonic()
     first = min((f.progress.first.value for f in fakes if f.progress.first.value),
                 default=start)
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + (60 if args.posters else 0)  # run workers: SIGTERM now
     while fleet.running() and time.monotonic() < deadline:  # let them finish and report
         fleet.poll()
         pg_cpu.update(processes_cpu(db_name))
@@ -277,13 +312,15 @@ async def bench(args: argparse.Namespace) -> tuple[Outcome, Tally, dict[str, dic
     url = args.database_url or f"postgresql+asyncpg://postgres@127.0.0.1:5432/{db_name}"
     fakes = {"slack": FakeProcess("slack", args.slack, args.workspaces, args.factor),
              "discord": FakeProcess("discord", args.discord, args.guilds, args.factor)}
+    redis = None if args.posters or args.no_redis else BenchRedis.fresh()
     if own_db:
         await _admin(f'CREATE DATABASE "{db_name}"')
     try:
         await seed(url, args)
         ctx = Context(url, f"http://127.0.0.1:{fakes['slack'].port}/api/",
                       f"http://127.0.0.1:{fakes['discord'].port}/api/v10", args.factor,
-                      args.lease_seconds)
+                      args.lease_seconds, args.plan.date, args.plan.zone, args.posters,
+                      redis.url if redis is not None else "")
         with tempfile.TemporaryDirectory(prefix="hotpapers-scale-") as tmp:
             os.makedirs(args.logs or tmp, exist_ok=True)
             fleet = Fleet(lambda slot: worker_command(slot, ctx), args.workers,
@@ -299,7 +336,9 @@ async def bench(args: argparse.Namespace) -> tuple[Outcome, Tally, dict[str, dic
         reports = {name: f.report() for name, f in fakes.items()}
         if own_db:
             await _admin(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
-    return outcome, tally(args, reports, DATE), reports
+        if redis is not None:
+            redis.clean()
+    return outcome, tally(args, reports, args.plan.date), reports
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -322,6 +361,12 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--database-url", default="",
                         help="an empty PostgreSQL database to use (postgresql+asyncpg://...); "
                              "default: a throwaway one on 127.0.0.1:5432, dropped after")
+    parser.add_argument("--no-redis", action="store_true",
+                        help="no HOTPAPERS_REDIS_URL: each worker paces at its share of the "
+                             "live workers")
+    parser.add_argument("--posters", action="store_true",
+                        help="one-shot `hotpapers post --subscribed` processes (the old "
+                             "bench) instead of `hotpapers run` workers")
     parser.add_argument("--logs", default="", help="keep the workers' output in this folder")
     args = parser.parse_args(argv)
     if args.channels < 2 or args.workers < 1 or args.factor <= 0 or args.papers < 1:
@@ -330,6 +375,10 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     args.discord = args.channels - args.slack
     args.workspaces = max(1, min(args.workspaces, args.slack))
     args.guilds = max(1, min(args.guilds, args.discord))
+    from tests.fakes.system_world import plan
+
+    args.plan = plan(dt.datetime.now(dt.UTC))
+    args.redis = "off" if args.posters or args.no_redis else "on"
     return args
 
 

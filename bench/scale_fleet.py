@@ -6,8 +6,8 @@ A worker here is whatever `command(slot)` returns. One-shot posters (`hotpapers 
 --subscribed`) exit when they have done what they could; while the fan-out is
 unfinished and no worker is left running, every slot starts its worker again (every
 `retry_every` seconds): what the daily run's retry of unfinished channels does, sooner.
-A long-running worker (`hotpapers run --role worker`) never exits, so only the killed
-one is started again.
+A long-running worker (`hotpapers run --role scheduler --role worker`) never exits:
+only the killed one is started again, and all get SIGTERM once the fan-out is complete.
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 Command = Callable[[int], tuple[list[str], dict[str, str]]]
-SENT = re.compile(r": (\d+) of (\d+) messages sent")
+SENT = re.compile(r": (\d+) of (\d+) messages sent")  # `hotpapers post`, per channel
+JOB_SENT = re.compile(r"job post_channels\[\d+\].*?(\d+) messages sent(?:.*?(\d+) busy)?")
 
 
 @dataclass
@@ -47,6 +48,9 @@ class Run:
         """(messages it reports sent, channels it found busy, channels it gave up because
         its lease could not be renewed in time)."""
         text = self.log.read_text(errors="replace") if self.log.exists() else ""
+        jobs = list(JOB_SENT.finditer(text))  # `hotpapers run`: per post job
+        if jobs:
+            return (sum(int(m[1]) for m in jobs), sum(int(m[2] or 0) for m in jobs), 0)
         sent = sum(int(m[1]) for m in SENT.finditer(text))
         gave_up = sum(1 for line in text.splitlines()
                       if line.startswith("✗") and "busy: " in line and "lease" in line)

@@ -22,7 +22,10 @@ def report(args: argparse.Namespace, outcome: Outcome, counted: Tally,
     lines = [
         f"channels={args.channels} (slack {args.slack} in {args.workspaces} workspaces, "
         f"discord {args.discord} in {args.guilds} guilds) papers={args.papers} "
-        f"messages={args.channels * (args.papers + 1)} workers={args.workers} on PostgreSQL",
+        f"messages={args.channels * (args.papers + 1)} workers={args.workers} on PostgreSQL "
+        + ("(one-shot `hotpapers post --subscribed` posters)" if args.posters else
+           f"(`hotpapers run --role scheduler --role worker`, Redis {args.redis}); digest "
+           f"{args.plan.date} (imported), zone {args.plan.zone}"),
         f"factor={f:g}: Slack {f:g} msg/s per channel; Discord 5 msgs per {5 / f:.3f} s per "
         f"route, {50 * f:g} req/s global per token",
         f"bound: slack {slack_bound:.2f} s ({args.papers + 1} messages a channel at {f:g}/s); "
