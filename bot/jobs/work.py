@@ -24,6 +24,7 @@ post is cut in jobs, so that many workers share it:
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import logging
 from collections.abc import Sequence
 from typing import Any, Protocol
@@ -65,8 +66,14 @@ class Defer(Protocol):
 
 
 def batches(targets: Sequence[str], size: int) -> list[list[str]]:
-    ordered = sorted(targets)
-    return [ordered[i:i + size] for i in range(0, len(ordered), size)]
+    """Batches of one platform each, the platforms taking turns (Slack, Discord, Slack
+    ...): each platform's limits are their own, so both are posted to at once instead of
+    one after the other."""
+    by_platform: dict[str, list[str]] = {}
+    for target in sorted(targets):
+        by_platform.setdefault(target.partition(":")[0], []).append(target)
+    runs = [[ts[i:i + size] for i in range(0, len(ts), size)] for ts in by_platform.values()]
+    return [batch for turn in itertools.zip_longest(*runs) for batch in turn if batch]
 
 
 class JobScheduler(Scheduler):

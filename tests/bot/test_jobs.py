@@ -50,9 +50,12 @@ def test_backoff_doubles_to_a_cap_then_gives_up() -> None:
     assert wait(10) == MAX_WAIT and wait(11) is None  # 12 tries in all
 
 
-def test_batches_are_sorted_and_small() -> None:
-    assert batches(["s:c", "s:a", "s:b", "d:1", "d:2"], 2) == [["d:1", "d:2"], ["s:a", "s:b"],
-                                                              ["s:c"]]
+def test_batches_are_small_of_one_platform_and_take_turns() -> None:
+    # the platforms take turns, so their limits are spent at once, not one after the other
+    assert batches(["s:c", "s:a", "s:b", "s:d", "s:e", "d:1", "d:2"], 2) == [
+        ["d:1", "d:2"], ["s:a", "s:b"], ["s:c", "s:d"], ["s:e"]]
+    assert batches(["slack:a", "discord:1", "slack:b", "discord:2"], 1) == [
+        ["discord:1"], ["slack:a"], ["discord:2"], ["slack:b"]]
     assert batches([], 3) == []
 
 

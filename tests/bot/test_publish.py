@@ -204,3 +204,22 @@ async def test_ledger_group_commit_shares_transactions(any_store: Store) -> None
     row = next(r for r in await any_store.deliveries(KEY, "memory", "c3")
                if r.part == "2108.00002")
     assert row.status == "sent" and row.message_id == "m"
+
+
+async def test_a_batch_reads_only_its_own_channels_plans(any_store: Store) -> None:
+    """A post job of a few channels plans and reads only those (a 10,000-channel day read
+    whole by each of its 500 jobs was quadratic); the others' plans are not touched."""
+    from bot.plans import make_plan
+
+    digest = make_digest(dt.date(2021, 8, 6), 3)
+    others = [Subscription("slack", f"C{i:03d}") for i in range(5)]
+    await any_store.create_plans([make_plan(digest.key, s, digest, thread="1", origin="daily")
+                                  for s in others])
+    mine = [Subscription("slack", "CMINE1"), Subscription("slack", "CMINE2")]
+    found = await any_store.channel_plans(digest.key, [(s.platform, s.channel) for s in mine])
+    assert found == []
+    await any_store.create_plans([make_plan(digest.key, mine[0], digest, thread="1",
+                                            origin="daily")])
+    found = await any_store.channel_plans(digest.key, [(s.platform, s.channel) for s in mine])
+    assert [p.channel for p in found] == ["CMINE1"]
+    assert len(await any_store.thread_plans(digest.key)) == 6
