@@ -80,6 +80,7 @@ class Context:
     zone: str  # HOTPAPERS_TIMEZONE: the plan's, so that the post of `date` is due now
     posters: bool = False  # the old one-shot posters instead of `hotpapers run`
     redis_url: str = ""  # HOTPAPERS_REDIS_URL of the run workers ("": no Redis)
+    fleet_ttl: float = 4.0  # HOTPAPERS_FLEET_TTL (heartbeat a quarter of it)
 
 
 # --- the worker command: the ONE place to change it ------------------------------------------
@@ -119,7 +120,8 @@ def worker_command(slot: int, ctx: Context) -> tuple[list[str], dict[str, str]]:
             # the tick reads arXiv's feed (a closed port here): fail fast, not in 3-s paces
             "HOTPAPERS_ARXIV_MIN_INTERVAL": "0",
             "HOTPAPERS_TICK_SECONDS": "1", "HOTPAPERS_JOB_POLL_SECONDS": "0.2",
-            "HOTPAPERS_FLEET_HEARTBEAT": "1", "HOTPAPERS_FLEET_TTL": "4",
+            "HOTPAPERS_FLEET_HEARTBEAT": f"{ctx.fleet_ttl / 4:g}",
+            "HOTPAPERS_FLEET_TTL": f"{ctx.fleet_ttl:g}",
             "HOTPAPERS_JOB_RETRY_SECONDS": "0.5",
         })
         if ctx.redis_url:
@@ -320,7 +322,7 @@ async def bench(args: argparse.Namespace) -> tuple[Outcome, Tally, dict[str, dic
         ctx = Context(url, f"http://127.0.0.1:{fakes['slack'].port}/api/",
                       f"http://127.0.0.1:{fakes['discord'].port}/api/v10", args.factor,
                       args.lease_seconds, args.plan.date, args.plan.zone, args.posters,
-                      redis.url if redis is not None else "")
+                      redis.url if redis is not None else "", args.fleet_ttl)
         with tempfile.TemporaryDirectory(prefix="hotpapers-scale-") as tmp:
             os.makedirs(args.logs or tmp, exist_ok=True)
             fleet = Fleet(lambda slot: worker_command(slot, ctx), args.workers,
@@ -364,6 +366,10 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-redis", action="store_true",
                         help="no HOTPAPERS_REDIS_URL: each worker paces at its share of the "
                              "live workers")
+    parser.add_argument("--fleet-ttl", type=float, default=4.0,
+                        help="HOTPAPERS_FLEET_TTL (heartbeat: a quarter): a worker silent "
+                             "this long is dead and its jobs are queued again (too short on "
+                             "a loaded machine: live workers' jobs are queued again too)")
     parser.add_argument("--posters", action="store_true",
                         help="one-shot `hotpapers post --subscribed` processes (the old "
                              "bench) instead of `hotpapers run` workers")
