@@ -366,7 +366,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-redis", action="store_true",
                         help="no HOTPAPERS_REDIS_URL: each worker paces at its share of the "
                              "live workers")
-    parser.add_argument("--fleet-ttl", type=float, default=4.0,
+    parser.add_argument("--fleet-ttl", type=float, default=20.0,
                         help="HOTPAPERS_FLEET_TTL (heartbeat: a quarter): a worker silent "
                              "this long is dead and its jobs are queued again (too short on "
                              "a loaded machine: live workers' jobs are queued again too)")
