@@ -43,7 +43,7 @@ from bot.fleet import ROLES, QueueView
 from bot.jobs.pg_queue_view import ProcrastinateQueue
 from bot.jobs.work import BUILD, POST, REBUILD, TICK, DailyWork
 from bot.metrics import observe_job
-from bot.schedule import RETRY_FOR
+from bot.schedule import RETRY_FOR, Scheduler
 
 log = logging.getLogger("hotpapers.jobs")
 
@@ -180,23 +180,13 @@ class ProcrastinateJobs:
 
     # --- Defer ---------------------------------------------------------------------------
     async def build(self, day: dt.date) -> bool:
-        date = (day - dt.timedelta(days=1)).isoformat()  # run day -> its digest's date
-        try:
-            await self.build_task.configure(
-                lock=f"build:{date}", queueing_lock=f"build:{date}").defer_async(
-                day=day.isoformat())
-        except pexc.AlreadyEnqueued:
-            return False
-        return True
+        date = Scheduler.digest_date(day).isoformat()  # run day -> its digest's date
+        return await _defer_once(self.build_task, f"build:{date}", f"build:{date}",
+                                 day=day.isoformat())
 
     async def rebuild(self, date: dt.date) -> bool:
-        try:
-            await self.rebuild_task.configure(
-                lock=f"build:{date}", queueing_lock=f"rebuild:{date}").defer_async(
-                date=date.isoformat())
-        except pexc.AlreadyEnqueued:
-            return False
-        return True
+        return await _defer_once(self.rebuild_task, f"build:{date}", f"rebuild:{date}",
+                                 date=date.isoformat())
 
     async def posts(self, date: dt.date, batches: Sequence[Sequence[str]]) -> int:
         queued = 0
@@ -253,3 +243,13 @@ class ProcrastinateJobs:
                                     job.task_name, job.id)
             except Exception as exc:  # the database is away: next time
                 log.warning("could not look for stalled jobs: %s", one_line(exc))
+
+
+async def _defer_once(task: Any, lock: str, queueing_lock: str, **args: Any) -> bool:
+    """Queue `task` under its lock unless one is queued already (False then): a
+    day's build (or rebuild) is queued once however many ticks ask for it."""
+    try:
+        await task.configure(lock=lock, queueing_lock=queueing_lock).defer_async(**args)
+    except pexc.AlreadyEnqueued:
+        return False
+    return True
