@@ -33,6 +33,7 @@ __all__ = ["ROLES", "Fleet", "JobInfo", "QueueStats", "QueueView", "WorkerRow", 
 log = logging.getLogger("hotpapers.fleet")
 
 ROLES = ("scheduler", "worker", "gateway")  # `hotpapers run --role ...`; default: all
+TTL = 20.0  # seconds a worker counts as live without a heartbeat (HOTPAPERS_FLEET_TTL)
 
 
 def _now() -> dt.datetime:
@@ -57,7 +58,7 @@ class Fleet:
     it, beats while the block runs, and removes its row at the end."""
 
     def __init__(self, store: Store, roles: Sequence[str] = ROLES, *, interval: float = 5.0,
-                 ttl: float = 20.0, worker_id: str | None = None) -> None:
+                 ttl: float = TTL, worker_id: str | None = None) -> None:
         if ttl <= interval:
             raise ValueError("the fleet's ttl must be longer than its heartbeat interval")
         self.store = store

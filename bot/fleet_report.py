@@ -20,13 +20,13 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 
-from bot.fleet import ROLES, JobInfo, QueueStats, QueueView
+from bot.fleet import ROLES, TTL, JobInfo, QueueStats, QueueView
 from bot.store import Store
 from bot.store.fleet import WorkerRow
 
 log = logging.getLogger("hotpapers.fleet")
 
-LIVE_TTL = 20.0  # seconds: a worker seen within this is live (bot.fleet.Fleet's default ttl)
+LIVE_TTL = TTL  # seconds: a worker seen within this is live (the fleet's default ttl)
 FAILED_SHOWN = 20  # failed jobs listed
 IN_PROCESS = "in-process"
 IN_PROCESS_NOTE = ("jobs run inside each hotpapers run process (no job queue: SQLite, or no "
